@@ -1,0 +1,61 @@
+package dev.vlmo.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import java.util.Locale;
+
+/**
+ * Chooses the DJL engine and makes sure DJL's telemetry stays off.
+ *
+ * <p>DJL queries the cloud metadata address when an engine starts unless {@code OPT_OUT_TRACKING}
+ * is set; this class sets it before any engine is touched, and every entry point of the project
+ * goes through it.
+ */
+public final class Engines {
+
+    /** The engine used when none is named: PyTorch. */
+    public static final String DEFAULT = "PyTorch";
+
+    static {
+        optOutOfTracking();
+    }
+
+    private Engines() {}
+
+    /** Sets {@code OPT_OUT_TRACKING=true} as a system property unless the user set it already. */
+    public static void optOutOfTracking() {
+        if (System.getProperty("OPT_OUT_TRACKING") == null) {
+            System.setProperty("OPT_OUT_TRACKING", "true");
+        }
+    }
+
+    /**
+     * Returns the engine of the given name ({@code PyTorch} or {@code MXNet}, case ignored).
+     *
+     * @param name the engine's name, or null for the {@code vlmo.engine} system property or the
+     *     default
+     * @return the engine
+     * @throws IllegalArgumentException naming the available engines if there is none of that name
+     */
+    public static Engine get(String name) {
+        optOutOfTracking();
+        String want = name != null ? name : System.getProperty("vlmo.engine", DEFAULT);
+        for (String n : Engine.getAllEngines()) {
+            if (n.toLowerCase(Locale.ROOT).equals(want.toLowerCase(Locale.ROOT))) {
+                return Engine.getEngine(n);
+            }
+        }
+        throw new IllegalArgumentException(
+                "engine '" + want + "' is not available; available: " + Engine.getAllEngines());
+    }
+
+    /**
+     * Returns a new base manager of the chosen engine on its default device.
+     *
+     * @param name the engine's name, or null for the default
+     * @return a manager the caller closes
+     */
+    public static NDManager newManager(String name) {
+        return get(name).newBaseManager();
+    }
+}

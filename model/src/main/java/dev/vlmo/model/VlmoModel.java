@@ -1,0 +1,641 @@
+package dev.vlmo.model;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
+import ai.djl.training.initializer.NormalInitializer;
+import dev.vlmo.model.nn.Embedding;
+import dev.vlmo.model.nn.Heads;
+import dev.vlmo.model.nn.Linear;
+import dev.vlmo.model.nn.Module;
+import dev.vlmo.model.nn.MultiwayBlock;
+import dev.vlmo.model.nn.MultiwayTransformer;
+import dev.vlmo.model.nn.Route;
+import dev.vlmo.model.nn.TextEmbeddings;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * VLMo: the Multiway Transformer with its embeddings and heads, as one DJL block.
+ *
+ * <p>Dimension letters: B batch, T text tokens, N image tokens ({@code (S/P)^2 + 1}), D width, H
+ * heads, L layers, V vocabulary. The three passes of the paper are {@link #encodeImage}, {@link
+ * #encodeText} (the dual encoder) and {@link #encodePair} (the fusion encoder); the heads are
+ * applied by {@link #itmLogits}, {@link #mlmLogits}, {@link #vqaLogits}, {@link #nlvr2Logits} and
+ * {@link #mimLogits}.
+ *
+ * <p>Parameter names ({@link #namedParameters()}) are the reference state-dict keys.
+ */
+public final class VlmoModel extends Module {
+
+    private final VlmoConfig config;
+    private final RelativePositionIndex layout;
+    private final MultiwayTransformer transformer;
+    private final Parameter relativeTable;
+    private final TextEmbeddings textEmbeddings;
+    private final Embedding tokenTypes;
+    private final Heads.Pooler pooler;
+    private final Heads.Mlm mlmScore;
+    private final Heads.Fc itmScore;
+    private final Heads.Fc itcTextProj;
+    private final Heads.Fc itcImageProj;
+    private final Heads.Fc itcVlTextProj;
+    private final Heads.Fc itcVlImageProj;
+    private final Parameter logitScale;
+    private final Parameter logitVlScale;
+    private final Heads.Classifier vqaClassifier;
+    private final Heads.Classifier nlvr2Classifier;
+    private final Linear mimHead;
+    private final Parameter mimMaskToken;
+    private final Map<String, long[]> indexCache = new ConcurrentHashMap<>();
+
+    static {
+        Engines.optOutOfTracking();
+    }
+
+    /**
+     * Creates an uninitialised model; call {@link #initialize(NDManager)} or load weights next.
+     *
+     * @param config the configuration
+     */
+    public VlmoModel(VlmoConfig config) {
+        this.config = config;
+        this.layout = new RelativePositionIndex(config);
+        int d = config.hidden();
+        float logit = (float) Math.log(1 / 0.07);
+        transformer = child("transformer", new MultiwayTransformer(config));
+        relativeTable =
+                config.relativePositions()
+                        ? param(
+                                "relative_position_bias_table",
+                                Parameter.Type.WEIGHT,
+                                new Shape(
+                                        layout.tableRows(),
+                                        (long) config.heads() * config.layers()),
+                                new ConstantInitializer(0f))
+                        : null;
+        textEmbeddings =
+                child(
+                        "text_embeddings",
+                        new TextEmbeddings(
+                                config.vocabSize(),
+                                d,
+                                config.maxTextLen(),
+                                !config.relativePositions(),
+                                config.dropPath()));
+        tokenTypes = child("token_type_embeddings", new Embedding(config.tokenTypes(), d));
+        pooler = child("pooler", new Heads.Pooler(d));
+        mlmScore = child("mlm_score", new Heads.Mlm(d, config.vocabSize()));
+        itmScore = child("itm_score", new Heads.Fc(d, 2, true));
+        itcTextProj = child("itc_text_proj", new Heads.Fc(d, d, false));
+        itcImageProj = child("itc_image_proj", new Heads.Fc(d, d, false));
+        itcVlTextProj = child("itc_vl_text_proj", new Heads.Fc(d, d, false));
+        itcVlImageProj = child("itc_vl_image_proj", new Heads.Fc(d, d, false));
+        logitScale =
+                param(
+                        "logit_scale",
+                        Parameter.Type.WEIGHT,
+                        new Shape(),
+                        new ConstantInitializer(logit));
+        logitVlScale =
+                param(
+                        "logit_vl_scale",
+                        Parameter.Type.WEIGHT,
+                        new Shape(),
+                        new ConstantInitializer(logit));
+        vqaClassifier =
+                config.vqaLabels() > 0
+                        ? child(
+                                "vqa_classifier",
+                                new Heads.Classifier(d, 2 * d, config.vqaLabels()))
+                        : null;
+        nlvr2Classifier =
+                config.nlvr2()
+                        ? child("nlvr2_classifier", new Heads.Classifier(2 * d, 2 * d, 2))
+                        : null;
+        if (config.mimTargets() > 0) {
+            mimHead = child("mim_head", new Linear(d, config.mimTargets(), true));
+            mimMaskToken =
+                    param(
+                            "mim_mask_token",
+                            Parameter.Type.WEIGHT,
+                            new Shape(1, 1, d),
+                            new NormalInitializer(0.02f));
+        } else {
+            mimHead = null;
+            mimMaskToken = null;
+        }
+    }
+
+    /**
+     * Returns the configuration.
+     *
+     * @return the configuration
+     */
+    public VlmoConfig config() {
+        return config;
+    }
+
+    /**
+     * Returns the relative position layout.
+     *
+     * @return the layout of the shared table
+     */
+    public RelativePositionIndex relativePositionLayout() {
+        return layout;
+    }
+
+    /**
+     * Allocates and initialises every parameter in fp32 as the reference initialises them.
+     *
+     * @param manager the manager that owns the parameters (its device is the model's)
+     * @return this model
+     */
+    public VlmoModel initialize(NDManager manager) {
+        initialize(manager, DataType.FLOAT32, new Shape(1));
+        return this;
+    }
+
+    // ------------------------------------------------------------------ passes
+
+    /**
+     * Encodes images with the vision expert in every layer (the image side of the dual encoder).
+     *
+     * @param ps the parameter store
+     * @param images (B, 3, S, S), normalised
+     * @param withVlPath whether to also run the VL path for the second contrastive term
+     * @param training whether this is a training pass
+     * @return the encoding
+     */
+    public ImageEncoding encodeImage(
+            ParameterStore ps, NDArray images, boolean withVlPath, boolean training) {
+        return encodeImage(ps, images, null, withVlPath, training);
+    }
+
+    /**
+     * Encodes images, replacing masked patches by the MIM mask token (masked image modelling).
+     *
+     * @param ps the parameter store
+     * @param images (B, 3, S, S), normalised
+     * @param patchMask (B, (S/P)^2) with 1 where a patch is masked, or null for none
+     * @param withVlPath whether to also run the VL path
+     * @param training whether this is a training pass
+     * @return the encoding
+     */
+    public ImageEncoding encodeImage(
+            ParameterStore ps,
+            NDArray images,
+            NDArray patchMask,
+            boolean withVlPath,
+            boolean training) {
+        checkImages(images, "images");
+        NDArray maskToken = null;
+        if (patchMask != null) {
+            if (mimMaskToken == null) {
+                throw new IllegalStateException(
+                        "patchMask needs the masked-image-modelling head: build the model with"
+                                + " config.withMimTargets(n)");
+            }
+            long p = (long) config.gridSize() * config.gridSize();
+            Shape want = new Shape(images.getShape().get(0), p);
+            if (!patchMask.getShape().equals(want)) {
+                throw new IllegalArgumentException(
+                        "patchMask has shape " + patchMask.getShape() + ", expected " + want);
+            }
+            maskToken = value(ps, mimMaskToken, images, training);
+        }
+        NDArray x = transformer.visualEmbed(ps, images, maskToken, patchMask, training);
+        x = x.add(tokenTypes.row(ps, 1, x, training));
+        NDArray rel = relativeBias(ps, x, "image", training);
+        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, withVlPath, training);
+        NDArray hidden = transformer.norm(ps, h.last, training);
+        NDArray itc = normalise(itcImageProj.forward(ps, first(hidden), training));
+        NDArray vl = null;
+        if (withVlPath) {
+            NDArray vh = transformer.norm(ps, h.vl, training);
+            vl = normalise(itcVlImageProj.forward(ps, first(vh), training));
+        }
+        return new ImageEncoding(hidden, itc, vl);
+    }
+
+    /**
+     * Encodes texts with the language expert in every layer (the text side of the dual encoder).
+     *
+     * @param ps the parameter store
+     * @param ids (B, T) token ids, [CLS] first, T at most maxTextLen
+     * @param mask (B, T) with 1 for real tokens and 0 for padding
+     * @param withVlPath whether to also run the VL path for the second contrastive term
+     * @param training whether this is a training pass
+     * @return the encoding
+     */
+    public TextEncoding encodeText(
+            ParameterStore ps, NDArray ids, NDArray mask, boolean withVlPath, boolean training) {
+        checkText(ids, mask);
+        NDArray x = textEmbeddings.forward(ps, ids, training);
+        x = x.add(tokenTypes.row(ps, 0, x, training));
+        int t = (int) ids.getShape().get(1);
+        NDArray rel = relativeBias(ps, x, "text:" + t, training);
+        NDArray keyBias = keyBias(mask);
+        Hidden h = run(ps, x, keyBias, rel, Route.TEXT, 0, withVlPath, training);
+        NDArray hidden = transformer.norm(ps, h.last, training);
+        NDArray itc = normalise(itcTextProj.forward(ps, first(hidden), training));
+        NDArray vl = null;
+        if (withVlPath) {
+            NDArray vh = transformer.norm(ps, h.vl, training);
+            vl = normalise(itcVlTextProj.forward(ps, first(vh), training));
+        }
+        return new TextEncoding(hidden, itc, vl);
+    }
+
+    /**
+     * Encodes image-text pairs with the fusion encoder: text first, then image; language and vision
+     * experts below the VL start layer, the VL expert from it on.
+     *
+     * @param ps the parameter store
+     * @param ids (B, T) token ids, T at most maxTextLen (the reference pads to exactly maxTextLen)
+     * @param mask (B, T) with 1 for real tokens and 0 for padding
+     * @param images (B, 3, S, S), normalised
+     * @param imageTokenType 1, or 2 for the second image of an NLVR2 pair
+     * @param training whether this is a training pass
+     * @return the encoding
+     */
+    public PairEncoding encodePair(
+            ParameterStore ps,
+            NDArray ids,
+            NDArray mask,
+            NDArray images,
+            int imageTokenType,
+            boolean training) {
+        checkText(ids, mask);
+        checkImages(images, "images");
+        long bt = ids.getShape().get(0);
+        long bi = images.getShape().get(0);
+        if (bt != bi) {
+            throw new IllegalArgumentException(
+                    "batch sizes differ: "
+                            + bt
+                            + " texts and "
+                            + bi
+                            + " images; pass one image"
+                            + " per text");
+        }
+        if (imageTokenType < 1 || imageTokenType >= config.tokenTypes()) {
+            throw new IllegalArgumentException(
+                    "imageTokenType must be 1"
+                            + (config.tokenTypes() > 2 ? " or 2" : " (2 needs withNlvr2(true))")
+                            + ", got "
+                            + imageTokenType);
+        }
+        NDArray text = textEmbeddings.forward(ps, ids, training);
+        text = text.add(tokenTypes.row(ps, 0, text, training));
+        NDArray image = transformer.visualEmbed(ps, images, null, null, training);
+        image = image.add(tokenTypes.row(ps, imageTokenType, image, training));
+        NDArray x = NDArrays.concat(new NDList(text, image), 1);
+        int t = (int) ids.getShape().get(1);
+        NDArray fullMask =
+                NDArrays.concat(
+                        new NDList(
+                                mask.toType(DataType.FLOAT32, false),
+                                mask.getManager().ones(new Shape(bi, config.imageTokens()))),
+                        1);
+        NDArray rel = relativeBias(ps, x, "pair:" + t, training);
+        Hidden h = run(ps, x, keyBias(fullMask), rel, Route.PAIR, t, false, training);
+        NDArray hidden = transformer.norm(ps, h.last, training);
+        NDArray textFeats = hidden.get(new NDIndex(":, :{}", t));
+        NDArray imageFeats = hidden.get(new NDIndex(":, {}:", t));
+        return new PairEncoding(
+                hidden, textFeats, imageFeats, pooler.forward(ps, hidden, training));
+    }
+
+    // ------------------------------------------------------------------ heads
+
+    /**
+     * Scores whether pairs match (ITM head on the pooled vector).
+     *
+     * @param ps the parameter store
+     * @param pooled (B, D) from {@link PairEncoding#pooled()}
+     * @param training whether this is a training pass
+     * @return (B, 2) logits, index 1 meaning "matches"
+     */
+    public NDArray itmLogits(ParameterStore ps, NDArray pooled, boolean training) {
+        return itmScore.forward(ps, pooled, training);
+    }
+
+    /**
+     * Predicts masked tokens (MLM head, not tied to the word embeddings).
+     *
+     * @param ps the parameter store
+     * @param textFeats (B, T, D) text hidden states
+     * @param training whether this is a training pass
+     * @return (B, T, V) logits
+     */
+    public NDArray mlmLogits(ParameterStore ps, NDArray textFeats, boolean training) {
+        return mlmScore.forward(ps, textFeats, training);
+    }
+
+    /**
+     * Scores VQA answers from the pooled pair vector.
+     *
+     * @param ps the parameter store
+     * @param pooled (B, D)
+     * @param training whether this is a training pass
+     * @return (B, answers) logits
+     */
+    public NDArray vqaLogits(ParameterStore ps, NDArray pooled, boolean training) {
+        if (vqaClassifier == null) {
+            throw new IllegalStateException(
+                    "this model has no VQA head: build it with config.withVqaLabels(n)");
+        }
+        return vqaClassifier.forward(ps, pooled, training);
+    }
+
+    /**
+     * Judges an NLVR2 statement from the pooled vectors of its two pair passes (token types 1, 2).
+     *
+     * @param ps the parameter store
+     * @param pooledFirst (B, D) from the pass with the first image
+     * @param pooledSecond (B, D) from the pass with the second image
+     * @param training whether this is a training pass
+     * @return (B, 2) logits, index 1 meaning "true"
+     */
+    public NDArray nlvr2Logits(
+            ParameterStore ps, NDArray pooledFirst, NDArray pooledSecond, boolean training) {
+        if (nlvr2Classifier == null) {
+            throw new IllegalStateException(
+                    "this model has no NLVR2 head: build it with config.withNlvr2(true)");
+        }
+        return nlvr2Classifier.forward(
+                ps, NDArrays.concat(new NDList(pooledFirst, pooledSecond), 1), training);
+    }
+
+    /**
+     * Predicts the targets of image patches (masked image modelling head).
+     *
+     * @param ps the parameter store
+     * @param imageHidden (B, N, D) from {@link ImageEncoding#hidden()}
+     * @param training whether this is a training pass
+     * @return (B, N-1, targets), one row per patch ([CLS] dropped)
+     */
+    public NDArray mimLogits(ParameterStore ps, NDArray imageHidden, boolean training) {
+        if (mimHead == null) {
+            throw new IllegalStateException(
+                    "this model has no MIM head: build it with config.withMimTargets(n)");
+        }
+        return mimHead.forward(ps, imageHidden.get(new NDIndex(":, 1:")), training);
+    }
+
+    /**
+     * Returns the contrastive temperature's log-scale for the given term.
+     *
+     * @param ps the parameter store
+     * @param like an array on the device to compute on
+     * @param vl false for the main term ({@code logit_scale}), true for the VL term
+     * @param training whether this is a training pass
+     * @return a scalar array
+     */
+    public NDArray logitScale(ParameterStore ps, NDArray like, boolean vl, boolean training) {
+        return value(ps, vl ? logitVlScale : logitScale, like, training);
+    }
+
+    // ------------------------------------------------------------------ save and load
+
+    /**
+     * Writes every parameter to a file in DJL's parameter format.
+     *
+     * @param file the file to write
+     * @throws IOException if writing fails
+     */
+    public void save(Path file) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (OutputStream os = Files.newOutputStream(tmp);
+                DataOutputStream out = new DataOutputStream(new BufferedOutputStream(os))) {
+            saveParameters(out);
+        }
+        Files.move(
+                tmp,
+                file,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Reads parameters written by {@link #save(Path)} for the same configuration.
+     *
+     * @param file the file to read
+     * @param manager the manager that will own the arrays
+     * @throws IOException if reading fails or the file does not fit this configuration
+     */
+    public void load(Path file, NDManager manager) throws IOException {
+        VlmoModel staged = new VlmoModel(config);
+        try (InputStream is = Files.newInputStream(file);
+                DataInputStream in = new DataInputStream(new BufferedInputStream(is))) {
+            staged.loadParameters(manager, in);
+        } catch (MalformedModelException | RuntimeException | java.io.EOFException e) {
+            staged.close();
+            throw new IOException(
+                    file + " does not hold parameters of a " + config.name() + " model: " + e, e);
+        }
+        Map<String, Parameter> mine = namedParameters();
+        Map<String, Parameter> loaded = staged.namedParameters();
+        for (Map.Entry<String, Parameter> e : mine.entrySet()) {
+            Shape want = e.getValue().getShape();
+            Shape got = loaded.get(e.getKey()).getArray().getShape();
+            if (!want.equals(got)) {
+                staged.close();
+                throw new IOException(
+                        file
+                                + ": parameter "
+                                + e.getKey()
+                                + " has shape "
+                                + got
+                                + " in the file but "
+                                + want
+                                + " in this "
+                                + config.name()
+                                + " model; the file was saved from another configuration");
+            }
+        }
+        staged.close();
+        for (Parameter p : mine.values()) {
+            p.close();
+        }
+        try (InputStream is = Files.newInputStream(file);
+                DataInputStream in = new DataInputStream(new BufferedInputStream(is))) {
+            loadParameters(manager, in);
+        } catch (MalformedModelException e) {
+            throw new IOException(file + " changed while it was read: " + e, e);
+        }
+        for (Parameter p : mine.values()) {
+            if (p.requiresGradient()) {
+                p.getArray().setRequiresGradient(true);
+            }
+        }
+    }
+
+    private void close() {
+        // releases nothing that is shared: a staged model owns only its loaded arrays
+        for (Parameter p : namedParameters().values()) {
+            if (p.isInitialized()) {
+                p.getArray().close();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    private record Hidden(NDArray last, NDArray vl) {}
+
+    private Hidden run(
+            ParameterStore ps,
+            NDArray x,
+            NDArray keyBias,
+            NDArray rel,
+            Route route,
+            int textLen,
+            boolean withVl,
+            boolean training) {
+        int h = config.heads();
+        int start = config.vlStart();
+        NDArray entering = start == 0 ? x : null;
+        for (int i = 0; i < transformer.depth(); i++) {
+            x =
+                    transformer
+                            .block(i)
+                            .forward(
+                                    ps, x, keyBias, layerBias(rel, i, h), route, textLen, training);
+            if (i == start - 1) {
+                entering = x;
+            }
+        }
+        NDArray vl = null;
+        if (withVl) {
+            vl = entering;
+            for (int i = start; i < transformer.depth(); i++) {
+                MultiwayBlock b = transformer.block(i);
+                vl = b.forward(ps, vl, keyBias, layerBias(rel, i, h), Route.VL, textLen, training);
+            }
+        }
+        return new Hidden(x, vl);
+    }
+
+    private static NDArray layerBias(NDArray rel, int layer, int heads) {
+        return rel == null
+                ? null
+                : rel.get(new NDIndex("{}:{}", layer * heads, (layer + 1) * heads));
+    }
+
+    /** Gathers the relative bias of every layer: (H*L, N, N), or null with absolute positions. */
+    private NDArray relativeBias(ParameterStore ps, NDArray like, String kind, boolean training) {
+        if (relativeTable == null) {
+            return null;
+        }
+        long[] flat = indexCache.computeIfAbsent(kind, this::buildIndex);
+        int n = (int) Math.round(Math.sqrt(flat.length));
+        NDArray table = value(ps, relativeTable, like, training); // (R, H*L)
+        NDArray idx = like.getManager().create(flat, new Shape(n, n));
+        NDArray bias =
+                ai.djl.nn.core.Embedding.embedding(
+                                idx, table, ai.djl.ndarray.types.SparseFormat.DENSE)
+                        .singletonOrThrow(); // (N, N, H*L)
+        return bias.transpose(2, 0, 1); // (H*L, N, N)
+    }
+
+    private long[] buildIndex(String kind) {
+        long[][] m;
+        if (kind.equals("image")) {
+            m = layout.imageOnly();
+        } else if (kind.startsWith("text:")) {
+            m = layout.textOnly(Integer.parseInt(kind.substring(5)));
+        } else {
+            m = layout.pair(Integer.parseInt(kind.substring(5)));
+        }
+        long[] flat = new long[m.length * m.length];
+        for (int i = 0; i < m.length; i++) {
+            System.arraycopy(m[i], 0, flat, i * m.length, m.length);
+        }
+        return flat;
+    }
+
+    /** Turns a (B, N) mask of 1 and 0 into an additive (B, 1, 1, N) bias of 0 and -inf. */
+    private static NDArray keyBias(NDArray mask) {
+        NDManager m = mask.getManager();
+        Shape s = mask.getShape();
+        NDArray keep = mask.toType(DataType.FLOAT32, false).gt(0.5f);
+        NDArray bias = NDArrays.where(keep, m.zeros(s), m.full(s, Float.NEGATIVE_INFINITY));
+        return bias.reshape(s.get(0), 1, 1, s.get(1));
+    }
+
+    private static NDArray first(NDArray hidden) {
+        return hidden.get(new NDIndex(":, 0"));
+    }
+
+    private static NDArray normalise(NDArray x) {
+        return x.div(x.norm(new int[] {-1}, true));
+    }
+
+    private void checkImages(NDArray images, String what) {
+        Shape s = images.getShape();
+        int size = config.imageSize();
+        if (s.dimension() != 4 || s.get(1) != 3) {
+            throw new IllegalArgumentException(
+                    what + " must have shape (B, 3, " + size + ", " + size + "), got " + s);
+        }
+        if (s.get(2) != size || s.get(3) != size) {
+            throw new IllegalArgumentException(
+                    "image size "
+                            + s.get(2)
+                            + "x"
+                            + s.get(3)
+                            + " does not match the model's imageSize "
+                            + size
+                            + ": resize images to "
+                            + size
+                            + "x"
+                            + size
+                            + " or build the model with withImageSize("
+                            + s.get(2)
+                            + ")");
+        }
+    }
+
+    private void checkText(NDArray ids, NDArray mask) {
+        Shape s = ids.getShape();
+        if (s.dimension() != 2 || s.get(1) < 1) {
+            throw new IllegalArgumentException("text ids must have shape (B, T), got " + s);
+        }
+        if (s.get(1) > config.maxTextLen()) {
+            throw new IllegalArgumentException(
+                    "text of "
+                            + s.get(1)
+                            + " tokens is longer than maxTextLen "
+                            + config.maxTextLen()
+                            + ": truncate it or build the model with withMaxTextLen("
+                            + s.get(1)
+                            + ")");
+        }
+        if (mask == null || !mask.getShape().equals(s)) {
+            throw new IllegalArgumentException(
+                    "text mask must have the shape of the ids "
+                            + s
+                            + ", got "
+                            + (mask == null ? "null" : mask.getShape()));
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.vlmo.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
+
+/**
+ * Multi-head self-attention shared by all modalities (B batch, N tokens, D width, H heads, d =
+ * D/H).
+ *
+ * <p>As in the reference: {@code qkv} has no bias of its own, a learnable {@code q_bias} and {@code
+ * v_bias} are added (k has none); logits are computed in fp32; the relative position bias (H, N, N)
+ * and a key-padding bias (B, 1, 1, N) of 0 or -inf are added before the softmax.
+ */
+public final class Attention extends Module {
+
+    private final Linear qkv;
+    private final Parameter qBias;
+    private final Parameter vBias;
+    private final Linear proj;
+    private final int heads;
+    private final float scale;
+
+    /**
+     * Creates the attention of one block.
+     *
+     * @param dim the width D
+     * @param heads the number of heads H
+     */
+    public Attention(int dim, int heads) {
+        this.heads = heads;
+        this.scale = (float) Math.pow((double) dim / heads, -0.5);
+        qkv = child("qkv", new Linear(dim, 3 * dim, false));
+        qBias = param("q_bias", Parameter.Type.BIAS, new Shape(dim), new ConstantInitializer(0f));
+        vBias = param("v_bias", Parameter.Type.BIAS, new Shape(dim), new ConstantInitializer(0f));
+        proj = child("proj", new Linear(dim, dim, true));
+    }
+
+    /**
+     * Attends.
+     *
+     * @param ps the parameter store
+     * @param x input (B, N, D)
+     * @param keyBias key-padding bias (B, 1, 1, N) with 0 for real and -inf for padded keys, or
+     *     null when nothing is padded
+     * @param relBias relative position bias (H, N, N), or null
+     * @param training whether this is a training pass
+     * @return output (B, N, D)
+     */
+    public NDArray forward(
+            ParameterStore ps, NDArray x, NDArray keyBias, NDArray relBias, boolean training) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long n = s.get(1);
+        long d = s.get(2);
+        NDArray qb = value(ps, qBias, x, training);
+        NDArray vb = value(ps, vBias, x, training);
+        NDArray bias = NDArrays.concat(new NDList(qb, qb.zerosLike(), vb));
+        NDArray all = qkv.forwardWithBias(ps, x, bias, training); // (B, N, 3D)
+        all = all.reshape(b, n, 3, heads, d / heads).transpose(2, 0, 3, 1, 4); // (3, B, H, N, d)
+        NDArray q = all.get(0).mul(scale);
+        NDArray k = all.get(1);
+        NDArray v = all.get(2);
+        DataType type = x.getDataType();
+        if (type != DataType.FLOAT32) {
+            q = q.toType(DataType.FLOAT32, false);
+            k = k.toType(DataType.FLOAT32, false);
+        }
+        NDArray logits = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, N, N)
+        if (relBias != null) {
+            logits = logits.add(relBias.expandDims(0));
+        }
+        if (keyBias != null) {
+            logits = logits.add(keyBias);
+        }
+        NDArray attn = logits.softmax(-1);
+        if (type != DataType.FLOAT32) {
+            attn = attn.toType(type, false);
+        }
+        NDArray out = attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, d); // (B, N, D)
+        return proj.forward(ps, out, training);
+    }
+}

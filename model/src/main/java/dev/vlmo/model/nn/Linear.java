@@ -1,0 +1,101 @@
+package dev.vlmo.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
+import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.util.PairList;
+
+/**
+ * A fully connected layer {@code y = x W^T + b} with PyTorch's names {@code weight} and {@code
+ * bias}.
+ */
+public final class Linear extends Module {
+
+    private final Parameter weight;
+    private final Parameter bias;
+    private final int in;
+    private final int out;
+
+    /**
+     * Creates a layer initialised as the reference does (weights normal with std 0.02, bias 0).
+     *
+     * @param in input features
+     * @param out output features
+     * @param withBias whether the layer has a bias
+     */
+    public Linear(int in, int out, boolean withBias) {
+        this.in = in;
+        this.out = out;
+        this.weight =
+                param(
+                        "weight",
+                        Parameter.Type.WEIGHT,
+                        new Shape(out, in),
+                        new NormalInitializer(0.02f));
+        this.bias =
+                withBias
+                        ? param(
+                                "bias",
+                                Parameter.Type.BIAS,
+                                new Shape(out),
+                                new ConstantInitializer(0f))
+                        : null;
+    }
+
+    /**
+     * Applies the layer to the last axis.
+     *
+     * @param ps the parameter store
+     * @param x input, shape (..., in)
+     * @param training whether this is a training pass
+     * @return output, shape (..., out)
+     */
+    public NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        NDArray w = value(ps, weight, x, training);
+        NDArray b = bias == null ? null : value(ps, bias, x, training);
+        return ai.djl.nn.core.Linear.linear(x, w, b).singletonOrThrow();
+    }
+
+    /**
+     * Applies the layer with an explicit bias in place of the layer's own.
+     *
+     * @param ps the parameter store
+     * @param x input, shape (..., in)
+     * @param explicitBias the bias to add, shape (out)
+     * @param training whether this is a training pass
+     * @return output, shape (..., out)
+     */
+    public NDArray forwardWithBias(
+            ParameterStore ps, NDArray x, NDArray explicitBias, boolean training) {
+        NDArray w = value(ps, weight, x, training);
+        return ai.djl.nn.core.Linear.linear(x, w, explicitBias).singletonOrThrow();
+    }
+
+    /**
+     * Returns the number of input features.
+     *
+     * @return input features
+     */
+    public int inFeatures() {
+        return in;
+    }
+
+    /**
+     * Returns the number of output features.
+     *
+     * @return output features
+     */
+    public int outFeatures() {
+        return out;
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        return new NDList(forward(ps, inputs.singletonOrThrow(), training));
+    }
+}

@@ -1,0 +1,153 @@
+package dev.vlmo.model.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.ConstantInitializer;
+
+/**
+ * A pre-LN Multiway Transformer block (B batch, N tokens, D width): shared self-attention, then a
+ * feed-forward expert chosen by modality, each with its own LayerNorm.
+ *
+ * <pre>
+ * x = x + drop_path(gamma_1 * attn(norm1(x)))
+ * x = x + drop_path(gamma_2 * expert(norm2_expert(x)))
+ * </pre>
+ */
+public final class MultiwayBlock extends Module {
+
+    private final LayerNorm norm1;
+    private final Attention attn;
+    private final LayerNorm norm2Text;
+    private final LayerNorm norm2Imag;
+    private final Mlp mlpText;
+    private final Mlp mlpImag;
+    private final Mlp mlpVl;
+    private final LayerNorm norm2Vl;
+    private final Parameter gamma1;
+    private final Parameter gamma2;
+    private final float dropPath;
+
+    /**
+     * Creates a block.
+     *
+     * @param dim the width D
+     * @param heads the number of heads
+     * @param mlpHidden the inner width of each expert
+     * @param withVl whether this block has a vision-language expert
+     * @param layerScale the initial layer scale, or 0 for none
+     * @param dropPath this block's stochastic depth rate
+     */
+    public MultiwayBlock(
+            int dim, int heads, int mlpHidden, boolean withVl, double layerScale, double dropPath) {
+        this.dropPath = (float) dropPath;
+        norm1 = child("norm1", new LayerNorm(dim, 1e-6f));
+        attn = child("attn", new Attention(dim, heads));
+        norm2Text = child("norm2_text", new LayerNorm(dim, 1e-6f));
+        norm2Imag = child("norm2_imag", new LayerNorm(dim, 1e-6f));
+        mlpText = child("mlp_text", new Mlp(dim, mlpHidden));
+        mlpImag = child("mlp_imag", new Mlp(dim, mlpHidden));
+        if (withVl) {
+            mlpVl = child("mlp_vl", new Mlp(dim, mlpHidden));
+            norm2Vl = child("norm2_vl", new LayerNorm(dim, 1e-6f));
+        } else {
+            mlpVl = null;
+            norm2Vl = null;
+        }
+        if (layerScale > 0) {
+            ConstantInitializer init = new ConstantInitializer((float) layerScale);
+            gamma1 = param("gamma_1", Parameter.Type.WEIGHT, new Shape(dim), init);
+            gamma2 = param("gamma_2", Parameter.Type.WEIGHT, new Shape(dim), init);
+        } else {
+            gamma1 = null;
+            gamma2 = null;
+        }
+    }
+
+    /**
+     * Returns whether this block has a vision-language expert.
+     *
+     * @return true in the top F layers
+     */
+    public boolean hasVlExpert() {
+        return mlpVl != null;
+    }
+
+    /**
+     * Applies the block.
+     *
+     * @param ps the parameter store
+     * @param x input (B, N, D)
+     * @param keyBias key-padding bias (B, 1, 1, N), or null
+     * @param relBias this layer's relative position bias (H, N, N), or null
+     * @param route which experts the tokens go to
+     * @param textLen the number of text tokens at the start of the sequence (PAIR route only)
+     * @param training whether this is a training pass (drop path active)
+     * @return output (B, N, D)
+     */
+    public NDArray forward(
+            ParameterStore ps,
+            NDArray x,
+            NDArray keyBias,
+            NDArray relBias,
+            Route route,
+            int textLen,
+            boolean training) {
+        NDArray a = attn.forward(ps, norm1.forward(ps, x, training), keyBias, relBias, training);
+        x = x.add(dropPath(scaled(ps, gamma1, a, training), training));
+        Route r = route;
+        if (r == Route.PAIR && mlpVl != null) {
+            r = Route.VL;
+        }
+        switch (r) {
+            case IMAGE -> {
+                return x.add(expert(ps, norm2Imag, mlpImag, x, training));
+            }
+            case TEXT -> {
+                return x.add(expert(ps, norm2Text, mlpText, x, training));
+            }
+            case VL -> {
+                if (mlpVl == null) {
+                    throw new IllegalStateException(
+                            "this block has no vision-language expert: only the top vlLayers"
+                                    + " blocks do");
+                }
+                return x.add(expert(ps, norm2Vl, mlpVl, x, training));
+            }
+            case PAIR -> {
+                NDArray t = x.get(new NDIndex(":, :{}", textLen));
+                NDArray i = x.get(new NDIndex(":, {}:", textLen));
+                t = t.add(expert(ps, norm2Text, mlpText, t, training));
+                i = i.add(expert(ps, norm2Imag, mlpImag, i, training));
+                return NDArrays.concat(new NDList(t, i), 1);
+            }
+            default -> throw new IllegalArgumentException("unknown route " + route);
+        }
+    }
+
+    private NDArray expert(
+            ParameterStore ps, LayerNorm norm, Mlp mlp, NDArray x, boolean training) {
+        NDArray y = mlp.forward(ps, norm.forward(ps, x, training), training);
+        return dropPath(scaled(ps, gamma2, y, training), training);
+    }
+
+    private static NDArray scaled(ParameterStore ps, Parameter gamma, NDArray y, boolean train) {
+        return gamma == null ? y : y.mul(value(ps, gamma, y, train));
+    }
+
+    /** Stochastic depth: drops the whole residual branch per sample with the block's rate. */
+    private NDArray dropPath(NDArray y, boolean training) {
+        if (!training || dropPath == 0f) {
+            return y;
+        }
+        float keep = 1f - dropPath;
+        long b = y.getShape().get(0);
+        NDArray u = y.getManager().randomUniform(0f, 1f, new Shape(b, 1, 1), y.getDataType());
+        NDArray mask = u.add(keep).floor().div(keep);
+        return y.mul(mask);
+    }
+}
