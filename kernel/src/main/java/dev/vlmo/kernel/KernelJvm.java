@@ -1,0 +1,29 @@
+package dev.vlmo.kernel;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The JVM settings every process of this project starts with: DJL offline and its usage telemetry
+ * switched off.
+ */
+public final class KernelJvm {
+
+    /** System properties (name to value) that switch off DJL's telemetry and network access. */
+    public static final Map<String, String> SYSTEM_PROPERTIES =
+            Map.of("OPT_OUT_TRACKING", "true", "ai.djl.offline", "true");
+
+    /** Environment variables (name to value) that a launched kernel process receives. */
+    public static final Map<String, String> ENVIRONMENT = Map.of("OPT_OUT_TRACKING", "true");
+
+    /** JVM options, in a fixed order, that pass {@link #SYSTEM_PROPERTIES} on a command line. */
+    public static final List<String> JVM_OPTIONS =
+            List.of("-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true");
+
+    private KernelJvm() {}
+
+    /** Sets {@link #SYSTEM_PROPERTIES} in the running JVM; call it before anything touches DJL. */
+    public static void applyToCurrentJvm() {
+        SYSTEM_PROPERTIES.forEach(System::setProperty);
+    }
+}

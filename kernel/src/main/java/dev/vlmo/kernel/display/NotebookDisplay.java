@@ -1,0 +1,41 @@
+package dev.vlmo.kernel.display;
+
+import java.util.Optional;
+import org.dflib.jjava.jupyter.kernel.BaseKernel;
+import org.dflib.jjava.jupyter.kernel.DisplayStream;
+
+/**
+ * The notebook this JVM currently serves, if any: set when a kernel on the jjava-jupyter base
+ * installs {@link VlmoDisplayExtension}, cleared when it shuts down.
+ */
+public final class NotebookDisplay {
+
+    private static volatile BaseKernel kernel;
+
+    private NotebookDisplay() {}
+
+    /** Records the kernel whose notebook receives display output. */
+    public static void attach(BaseKernel current) {
+        kernel = current;
+    }
+
+    /** Forgets the kernel, if it is the one recorded. */
+    public static void detach(BaseKernel current) {
+        if (kernel == current) {
+            kernel = null;
+        }
+    }
+
+    /**
+     * The display stream of the cell running now; empty outside a notebook or between cells, where
+     * output should go to the console instead.
+     */
+    public static Optional<DisplayStream> activeDisplay() {
+        BaseKernel current = kernel;
+        if (current == null || current.getIO() == null) {
+            return Optional.empty();
+        }
+        DisplayStream display = current.getIO().display;
+        return display != null && display.isAttached() ? Optional.of(display) : Optional.empty();
+    }
+}

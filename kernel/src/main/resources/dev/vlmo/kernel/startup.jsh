@@ -1,0 +1,15 @@
+// Start-up snippets of every VLMo kernel session: what a notebook cell can use without imports.
+// More snippets: -Dvlmo.kernel.imports=NAME,... or VLMO_KERNEL_IMPORTS (import names), and
+// -Dvlmo.kernel.startup=FILE.jsh:... or VLMO_KERNEL_STARTUP (script files); see kernel/README.md.
+import java.io.*;
+import java.math.*;
+import java.nio.file.*;
+import java.time.*;
+import java.util.*;
+import java.util.function.*;
+import java.util.stream.*;
+import java.awt.image.BufferedImage;
+import tech.tablesaw.api.*;
+import dev.vlmo.kernel.display.Chart;
+import dev.vlmo.kernel.display.Charts;
+import dev.vlmo.kernel.display.Progress;
