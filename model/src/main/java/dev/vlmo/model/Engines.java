@@ -22,10 +22,18 @@ public final class Engines {
 
     private Engines() {}
 
-    /** Sets {@code OPT_OUT_TRACKING=true} as a system property unless the user set it already. */
+    /**
+     * Sets {@code OPT_OUT_TRACKING=true} as a system property unless the user set it already, and
+     * makes PyTorch DJL's default engine (with MXNet also on the class path DJL would otherwise
+     * pick MXNet for {@code NDManager.newBaseManager()}).
+     */
     public static void optOutOfTracking() {
         if (System.getProperty("OPT_OUT_TRACKING") == null) {
             System.setProperty("OPT_OUT_TRACKING", "true");
+        }
+        if (System.getProperty("ai.djl.default_engine") == null
+                && System.getenv("DJL_DEFAULT_ENGINE") == null) {
+            System.setProperty("ai.djl.default_engine", DEFAULT);
         }
     }
 

@@ -163,6 +163,23 @@ public final class VlmoModel extends Module {
     }
 
     /**
+     * Sets the stochastic depth rate, rising linearly from 0 in the first block to {@code rate} in
+     * the last, and the text embedding dropout (the reference uses the same rate for both).
+     *
+     * @param rate the rate of the last block, in [0, 1)
+     */
+    public void setDropPath(double rate) {
+        if (!(rate >= 0 && rate < 1)) {
+            throw new IllegalArgumentException("drop path must be in [0, 1), got " + rate);
+        }
+        int l = transformer.depth();
+        for (int i = 0; i < l; i++) {
+            transformer.block(i).setDropPath(l == 1 ? 0 : rate * i / (l - 1));
+        }
+        textEmbeddings.setDropout(rate);
+    }
+
+    /**
      * Allocates and initialises every parameter in fp32 as the reference initialises them.
      *
      * @param manager the manager that owns the parameters (its device is the model's)
@@ -411,7 +428,8 @@ public final class VlmoModel extends Module {
      * @return a scalar array
      */
     public NDArray logitScale(ParameterStore ps, NDArray like, boolean vl, boolean training) {
-        return value(ps, vl ? logitVlScale : logitScale, like, training);
+        NDArray s = value(ps, vl ? logitVlScale : logitScale, like, training);
+        return s.getManager() == like.getManager() ? s : local(s.mul(1f), like);
     }
 
     // ------------------------------------------------------------------ save and load

@@ -60,7 +60,8 @@ public final class Attention extends Module {
         long d = s.get(2);
         NDArray qb = value(ps, qBias, x, training);
         NDArray vb = value(ps, vBias, x, training);
-        NDArray bias = NDArrays.concat(new NDList(qb, qb.zerosLike(), vb));
+        NDArray zero = x.getManager().zeros(qb.getShape(), qb.getDataType(), qb.getDevice());
+        NDArray bias = local(NDArrays.concat(new NDList(qb, zero, vb)), x);
         NDArray all = qkv.forwardWithBias(ps, x, bias, training); // (B, N, 3D)
         all = all.reshape(b, n, 3, heads, d / heads).transpose(2, 0, 3, 1, 4); // (3, B, H, N, d)
         NDArray q = all.get(0).mul(scale);

@@ -55,7 +55,7 @@ public final class Embedding extends Module {
      */
     public NDArray row(ParameterStore ps, int row, NDArray like, boolean training) {
         NDArray w = value(ps, weight, like, training);
-        return w.get(row).reshape(1, 1, -1);
+        return local(w.get(row), like).reshape(1, 1, -1);
     }
 
     /**

@@ -115,6 +115,19 @@ public abstract class Module extends AbstractBlock {
         return ps.getValue(p, like.getDevice(), training);
     }
 
+    /**
+     * Moves a result computed from a parameter to the manager of the computation, so it is freed
+     * with the step's other temporaries instead of living as long as the parameter.
+     *
+     * @param a an array derived from a parameter
+     * @param like an array of the computation
+     * @return {@code a}, now owned by {@code like}'s manager
+     */
+    protected static NDArray local(NDArray a, NDArray like) {
+        a.attach(like.getManager());
+        return a;
+    }
+
     @Override
     protected void initializeChildBlocks(
             NDManager manager, DataType dataType, Shape... inputShapes) {

@@ -30,7 +30,7 @@ public final class MultiwayBlock extends Module {
     private final LayerNorm norm2Vl;
     private final Parameter gamma1;
     private final Parameter gamma2;
-    private final float dropPath;
+    private float dropPath;
 
     /**
      * Creates a block.
@@ -66,6 +66,15 @@ public final class MultiwayBlock extends Module {
             gamma1 = null;
             gamma2 = null;
         }
+    }
+
+    /**
+     * Sets this block's stochastic depth rate.
+     *
+     * @param rate the probability of dropping a residual branch, in [0, 1)
+     */
+    public void setDropPath(double rate) {
+        this.dropPath = (float) rate;
     }
 
     /**

@@ -77,9 +77,9 @@ public final class MultiwayTransformer extends Module {
         long b = x.getShape().get(0);
         if (patchMask != null) {
             NDArray m = patchMask.toType(x.getDataType(), false).expandDims(2); // (B, P, 1)
-            x = x.mul(m.neg().add(1)).add(maskToken.mul(m));
+            x = x.mul(m.neg().add(1)).add(m.mul(maskToken));
         }
-        NDArray cls = value(ps, clsToken, x, training).broadcast(new Shape(b, 1, dim));
+        NDArray cls = local(value(ps, clsToken, x, training).broadcast(new Shape(b, 1, dim)), x);
         x = NDArrays.concat(new NDList(cls, x), 1);
         if (posEmbed != null) {
             x = x.add(value(ps, posEmbed, x, training));

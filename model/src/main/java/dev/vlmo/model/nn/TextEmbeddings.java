@@ -20,7 +20,7 @@ public final class TextEmbeddings extends Module {
     private final Embedding tokenType;
     private final LayerNorm norm;
     private final boolean absolute;
-    private final float dropout;
+    private float dropout;
 
     /**
      * Creates the embeddings.
@@ -41,6 +41,15 @@ public final class TextEmbeddings extends Module {
     }
 
     /**
+     * Sets the dropout rate after the LayerNorm.
+     *
+     * @param rate the rate, in [0, 1)
+     */
+    public void setDropout(double rate) {
+        this.dropout = (float) rate;
+    }
+
+    /**
      * Embeds token ids.
      *
      * @param ps the parameter store
@@ -54,7 +63,7 @@ public final class TextEmbeddings extends Module {
         if (absolute) {
             long t = ids.getShape().get(1);
             NDArray table = value(ps, position.weight(), x, training);
-            x = x.add(table.get(new NDIndex(":{}", t)).expandDims(0));
+            x = x.add(local(table.get(new NDIndex(":{}", t)), x).expandDims(0));
         }
         x = norm.forward(ps, x, training);
         if (training && dropout > 0) {

@@ -1,0 +1,150 @@
+package dev.vlmo.dsl;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Static factories that make a recipe read like the paper: {@code import static
+ * dev.vlmo.dsl.Dsl.*;} then {@code Vlmo.base().stage(vision()).stage(text())
+ * .stage(visionLanguage()).run(on(gpus()))}.
+ */
+public final class Dsl {
+
+    private Dsl() {}
+
+    /**
+     * Stage 1: masked image modelling with the reference's defaults.
+     *
+     * @return the stage
+     */
+    public static Stage vision() {
+        return Stage.vision();
+    }
+
+    /**
+     * Stage 2: masked language modelling with the reference's defaults and freeze list.
+     *
+     * @return the stage
+     */
+    public static Stage text() {
+        return Stage.text();
+    }
+
+    /**
+     * Stage 3: ITC, ITM with hard negatives and MLM on image-text pairs, the reference's defaults.
+     *
+     * @return the stage
+     */
+    public static Stage visionLanguage() {
+        return Stage.visionLanguage();
+    }
+
+    /**
+     * The built-in synthetic world (seed 0, 2000 training scenes, 200 per evaluation split).
+     *
+     * @return the data reference
+     */
+    public static DataRef.BuiltIn builtIn() {
+        return new DataRef.BuiltIn(0, 2000, 200);
+    }
+
+    /**
+     * A folder of class sub-folders of images.
+     *
+     * @param root the folder
+     * @return the data reference
+     */
+    public static DataRef imageFolder(String root) {
+        return new DataRef.ImageFolder(Path.of(root));
+    }
+
+    /**
+     * Plain text files, one text per line.
+     *
+     * @param glob a file or glob such as {@code wiki/*.txt}
+     * @return the data reference
+     */
+    public static DataRef textLines(String glob) {
+        return new DataRef.TextLines(glob);
+    }
+
+    /**
+     * WebDataset tar shards.
+     *
+     * @param shards a brace pattern such as {@code cc3m/{00000..00331}.tar}
+     * @return the data reference
+     */
+    public static DataRef webDataset(String shards) {
+        return new DataRef.WebDataset(shards);
+    }
+
+    /**
+     * COCO captions (Karpathy splits) with their images.
+     *
+     * @param root the folder with {@code dataset_coco.json} and the images
+     * @return the data reference
+     */
+    public static DataRef coco(String root) {
+        return new DataRef.Karpathy(Path.of(root), "coco");
+    }
+
+    /**
+     * Flickr30k captions (Karpathy splits) with their images.
+     *
+     * @param root the folder with {@code dataset_flickr30k.json} and the images
+     * @return the data reference
+     */
+    public static DataRef flickr30k(String root) {
+        return new DataRef.Karpathy(Path.of(root), "f30k");
+    }
+
+    /**
+     * The reference's Arrow files of image-text pairs.
+     *
+     * @param files a file or glob of {@code .arrow} files
+     * @return the data reference
+     */
+    public static DataRef arrowPairs(String files) {
+        return new DataRef.Arrow(files, DataRef.Content.PAIRS);
+    }
+
+    /**
+     * A runtime on the given devices, PyTorch engine, fp32.
+     *
+     * @param devices one or more devices
+     * @return the runtime
+     */
+    public static Runtime on(DeviceRef... devices) {
+        List<DeviceRef> list = Arrays.asList(devices);
+        return new Runtime(list, "PyTorch", Precision.FP32, null, false, 10, false, false);
+    }
+
+    /**
+     * The CPU.
+     *
+     * @return the device
+     */
+    public static DeviceRef cpu() {
+        return new DeviceRef("cpu", -1);
+    }
+
+    /**
+     * One GPU.
+     *
+     * @param index the GPU's index
+     * @return the device
+     */
+    public static DeviceRef gpu(int index) {
+        return new DeviceRef("gpu", index);
+    }
+
+    /**
+     * Every visible GPU (the CPU when there is none).
+     *
+     * @return the device
+     */
+    public static DeviceRef gpus() {
+        return new DeviceRef("gpus", -1);
+    }
+}

@@ -1,0 +1,154 @@
+package dev.vlmo.dsl.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AdamW with decoupled weight decay and two parameter groups, computed exactly as {@code
+ * torch.optim.AdamW}: {@code p -= lr*wd*p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr/bc1
+ * * m / (sqrt(v)/sqrt(bc2) + eps)}.
+ *
+ * <p>Its state (moments and step count) is saved with checkpoints, so a resumed run continues
+ * exactly. DJL's own AdamW has a single weight decay and keeps its state private, which rules out
+ * both parameter groups and resumable checkpoints.
+ */
+public final class AdamW {
+
+    private final double beta1;
+    private final double beta2;
+    private final double eps;
+    private final Map<String, NDArray> first = new LinkedHashMap<>();
+    private final Map<String, NDArray> second = new LinkedHashMap<>();
+    private long step;
+
+    /**
+     * Creates the optimizer.
+     *
+     * @param beta1 decay of the first moment
+     * @param beta2 decay of the second moment
+     * @param eps added to the denominator
+     */
+    public AdamW(double beta1, double beta2, double eps) {
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+    }
+
+    /**
+     * Returns the number of updates made.
+     *
+     * @return steps
+     */
+    public long step() {
+        return step;
+    }
+
+    /**
+     * Applies one update to every parameter, in place.
+     *
+     * @param params parameters by name
+     * @param grads their gradients by name (same keys)
+     * @param decays weight decay per name (0 for no decay)
+     * @param lr the learning rate of this step
+     */
+    public void update(
+            Map<String, NDArray> params,
+            Map<String, NDArray> grads,
+            Map<String, Double> decays,
+            double lr) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step);
+        double bc2 = 1 - Math.pow(beta2, step);
+        for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            String name = e.getKey();
+            NDArray p = e.getValue();
+            NDArray g = grads.get(name);
+            NDArray m = first.computeIfAbsent(name, k -> zerosLike(p));
+            NDArray v = second.computeIfAbsent(name, k -> zerosLike(p));
+            double wd = decays.getOrDefault(name, 0.0);
+            if (wd > 0) {
+                p.subi(p.mul((float) (lr * wd)));
+            }
+            m.muli((float) beta1).addi(g.mul((float) (1 - beta1)));
+            v.muli((float) beta2).addi(g.square().muli((float) (1 - beta2)));
+            NDArray denom = v.sqrt().divi((float) Math.sqrt(bc2)).addi((float) eps);
+            p.subi(m.div(denom).muli((float) (lr / bc1)));
+        }
+    }
+
+    private static NDArray zerosLike(NDArray p) {
+        NDArray z = p.zerosLike();
+        z.detach();
+        return z;
+    }
+
+    /**
+     * Writes the moments and the step count.
+     *
+     * @param file the file to write
+     * @throws IOException if writing fails
+     */
+    public void save(Path file) throws IOException {
+        NDList list = new NDList();
+        for (String k : first.keySet()) {
+            NDArray m = first.get(k);
+            m.setName("m:" + k);
+            NDArray v = second.get(k);
+            v.setName("v:" + k);
+            list.add(m);
+            list.add(v);
+        }
+        try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(file))) {
+            os.write(Long.toString(step).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            os.write('\n');
+            list.encode(os);
+        }
+    }
+
+    /**
+     * Reads what {@link #save(Path)} wrote.
+     *
+     * @param file the file
+     * @param manager the manager that owns the moments
+     * @throws IOException if reading fails
+     */
+    public void load(Path file, NDManager manager) throws IOException {
+        try (InputStream is = new BufferedInputStream(Files.newInputStream(file))) {
+            StringBuilder sb = new StringBuilder();
+            int c;
+            while ((c = is.read()) != '\n') {
+                if (c < 0) {
+                    throw new IOException(file + " ends before its step count");
+                }
+                sb.append((char) c);
+            }
+            step = Long.parseLong(sb.toString());
+            NDList list = NDList.decode(manager, is);
+            first.clear();
+            second.clear();
+            List<NDArray> arrays = list;
+            for (NDArray a : arrays) {
+                String n = a.getName();
+                a.detach();
+                if (n.startsWith("m:")) {
+                    first.put(n.substring(2), a);
+                } else if (n.startsWith("v:")) {
+                    second.put(n.substring(2), a);
+                } else {
+                    throw new IOException(file + " holds an unknown optimizer array " + n);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,345 @@
+package dev.vlmo.dsl.engine;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import dev.vlmo.dsl.ItmNegatives;
+import dev.vlmo.dsl.Plan;
+import dev.vlmo.dsl.Stage;
+import dev.vlmo.model.ImageEncoding;
+import dev.vlmo.model.PairEncoding;
+import dev.vlmo.model.TextEncoding;
+import dev.vlmo.model.VlmoModel;
+import dev.vlmo.model.objectives.HardNegatives;
+import dev.vlmo.model.objectives.Losses;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The loss of one micro-batch for each kind of stage, over data-parallel shards (B rows split into
+ * K equal shards, one per parameter store). Features are gathered on the first device, so
+ * contrastive learning and negative sampling see the global batch when the stage asks for it.
+ */
+final class Objectives {
+
+    private Objectives() {}
+
+    static Map<String, NDArray> compute(
+            VlmoModel model,
+            Plan.StagePlan p,
+            Trainer.Inputs in,
+            List<ParameterStore> stores,
+            Random random,
+            NDManager sm) {
+        return switch (p.stage().kind()) {
+            case VISION -> vision(model, p, in, stores, sm);
+            case TEXT -> text(model, in, stores, sm);
+            case VISION_LANGUAGE -> visionLanguage(model, p, in, stores, random, sm);
+        };
+    }
+
+    private static List<Trainer.Inputs> shards(Trainer.Inputs in, List<ParameterStore> stores) {
+        int k = stores.size();
+        int per = in.size() / k;
+        List<Trainer.Inputs> out = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            Trainer.Inputs part = in.rows(i * per, per, null);
+            out.add(onDevice(part, stores.get(i).getManager()));
+        }
+        return out;
+    }
+
+    private static Trainer.Inputs onDevice(Trainer.Inputs in, NDManager m) {
+        Device d = m.getDevice();
+        return new Trainer.Inputs(
+                in.size(),
+                move(in.images(), d, m),
+                move(in.patchMask(), d, m),
+                move(in.ids(), d, m),
+                move(in.mask(), d, m),
+                move(in.mlmIds(), d, m),
+                move(in.mlmLabels(), d, m),
+                in.imageIds());
+    }
+
+    private static NDArray move(NDArray a, Device d, NDManager m) {
+        if (a == null || a.getDevice().equals(d)) {
+            return a;
+        }
+        NDArray b = a.toDevice(d, true);
+        b.attach(m);
+        return b;
+    }
+
+    private static NDArray gather(List<NDArray> parts, NDManager sm) {
+        Device main = sm.getDevice();
+        NDList list = new NDList();
+        for (NDArray a : parts) {
+            list.add(move(a, main, sm));
+        }
+        return list.size() == 1 ? list.get(0) : NDArrays.concat(list, 0);
+    }
+
+    private static ParameterStore ps(List<ParameterStore> stores, int i) {
+        return stores.get(i);
+    }
+
+    // ------------------------------------------------------------------ stage 1
+
+    private static Map<String, NDArray> vision(
+            VlmoModel model,
+            Plan.StagePlan p,
+            Trainer.Inputs in,
+            List<ParameterStore> stores,
+            NDManager sm) {
+        List<Trainer.Inputs> sh = shards(in, stores);
+        List<NDArray> preds = new ArrayList<>();
+        List<NDArray> targets = new ArrayList<>();
+        List<NDArray> masks = new ArrayList<>();
+        int patch = model.config().patchSize();
+        for (int i = 0; i < sh.size(); i++) {
+            Trainer.Inputs x = sh.get(i);
+            ImageEncoding e =
+                    model.encodeImage(ps(stores, i), x.images(), x.patchMask(), false, true);
+            preds.add(model.mimLogits(ps(stores, i), e.hidden(), true));
+            targets.add(pixelTargets(x.images(), patch));
+            masks.add(x.patchMask());
+        }
+        NDArray loss = Losses.maskedMse(gather(preds, sm), gather(targets, sm), gather(masks, sm));
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        out.put("loss", loss);
+        out.put("mim", loss);
+        return out;
+    }
+
+    /**
+     * The default MIM target: each patch's pixels (channel last), normalised to mean 0 and variance
+     * 1 within the patch.
+     *
+     * @param images (B, 3, S, S)
+     * @param patch the patch side P
+     * @return (B, (S/P)^2, 3 P^2)
+     */
+    static NDArray pixelTargets(NDArray images, int patch) {
+        Shape s = images.getShape();
+        long b = s.get(0);
+        long g = s.get(2) / patch;
+        NDArray x =
+                images.reshape(b, 3, g, patch, g, patch)
+                        .transpose(0, 2, 4, 3, 5, 1)
+                        .reshape(b, g * g, (long) patch * patch * 3);
+        NDArray mean = x.mean(new int[] {-1}, true);
+        NDArray var = x.sub(mean).square().mean(new int[] {-1}, true);
+        return x.sub(mean).div(var.add(1e-6f).sqrt());
+    }
+
+    // ------------------------------------------------------------------ stage 2
+
+    private static Map<String, NDArray> text(
+            VlmoModel model, Trainer.Inputs in, List<ParameterStore> stores, NDManager sm) {
+        List<Trainer.Inputs> sh = shards(in, stores);
+        List<NDArray> logits = new ArrayList<>();
+        List<NDArray> labels = new ArrayList<>();
+        for (int i = 0; i < sh.size(); i++) {
+            Trainer.Inputs x = sh.get(i);
+            TextEncoding e = model.encodeText(ps(stores, i), x.mlmIds(), x.mask(), false, true);
+            NDArray l = model.mlmLogits(ps(stores, i), e.hidden(), true);
+            logits.add(l.reshape(-1, l.getShape().get(2)));
+            labels.add(x.mlmLabels().reshape(-1));
+        }
+        NDArray loss = Losses.crossEntropy(gather(logits, sm), gather(labels, sm));
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        out.put("loss", loss);
+        out.put("mlm", loss);
+        return out;
+    }
+
+    // ------------------------------------------------------------------ stage 3
+
+    private static Map<String, NDArray> visionLanguage(
+            VlmoModel model,
+            Plan.StagePlan p,
+            Trainer.Inputs in,
+            List<ParameterStore> stores,
+            Random random,
+            NDManager sm) {
+        Stage s = p.stage();
+        List<Trainer.Inputs> sh = shards(in, stores);
+        int k = sh.size();
+        int per = in.size() / k;
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        NDArray total = null;
+
+        // ITC: dual-encoder features of every shard, gathered for the global similarity matrix
+        NDArray i2t = null;
+        if (s.itc() || s.itm() == ItmNegatives.HARD) {
+            List<NDArray> img = new ArrayList<>();
+            List<NDArray> txt = new ArrayList<>();
+            List<NDArray> imgVl = new ArrayList<>();
+            List<NDArray> txtVl = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                Trainer.Inputs x = sh.get(i);
+                ImageEncoding ie = model.encodeImage(ps(stores, i), x.images(), s.vlItc(), true);
+                TextEncoding te =
+                        model.encodeText(ps(stores, i), x.ids(), x.mask(), s.vlItc(), true);
+                img.add(ie.itc());
+                txt.add(te.itc());
+                if (s.vlItc()) {
+                    imgVl.add(ie.vlItc());
+                    txtVl.add(te.vlItc());
+                }
+            }
+            NDArray scale = model.logitScale(stores.get(0), gather(img, sm), false, true);
+            Losses.Contrastive main = contrast(img, txt, scale, s.globalNegatives(), k, per, sm);
+            i2t = main.imageToText();
+            NDArray itc = main.loss();
+            if (s.vlItc()) {
+                NDArray vlScale = model.logitScale(stores.get(0), i2t, true, true);
+                Losses.Contrastive vl =
+                        contrast(imgVl, txtVl, vlScale, s.globalNegatives(), k, per, sm);
+                itc = itc.add(vl.loss()).mul(0.5f);
+            }
+            if (s.itc()) {
+                out.put("itc", itc);
+                total = itc;
+            }
+        }
+
+        // ITM: positives, a negative image per text and a negative text per image
+        if (s.itm() != ItmNegatives.NONE) {
+            int n = in.size();
+            float[] sim = i2t == null ? new float[n * n] : i2t.toFloatArray();
+            float[] simT = transpose(sim, n);
+            long[] ids = s.excludeSameImageNegatives() ? in.imageIds() : null;
+            boolean hard = s.itm() == ItmNegatives.HARD;
+            NDArray allImages = in.images();
+            NDArray allIds = in.ids();
+            NDArray allMask = in.mask();
+            List<NDArray> logits = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                Trainer.Inputs x = sh.get(i);
+                int from = s.globalNegatives() ? 0 : i * per;
+                int cols = s.globalNegatives() ? n : per;
+                int offset = s.globalNegatives() ? i * per : 0;
+                float[] rowsT2i = rows(simT, n, i * per, per, from, cols);
+                float[] rowsI2t = rows(sim, n, i * per, per, from, cols);
+                long[] candIds =
+                        ids == null ? null : java.util.Arrays.copyOfRange(ids, from, from + cols);
+                int[] negImg =
+                        HardNegatives.sample(rowsT2i, per, cols, offset, candIds, hard, random);
+                int[] negTxt =
+                        HardNegatives.sample(rowsI2t, per, cols, offset, candIds, hard, random);
+                NDManager m = stores.get(i).getManager();
+                NDArray imgIdx = m.create(shift(negImg, from));
+                NDArray txtIdx = m.create(shift(negTxt, from));
+                NDArray negImages = move(allImages, m.getDevice(), m).get(imgIdx);
+                NDArray negIds = move(allIds, m.getDevice(), m).get(txtIdx);
+                NDArray negMask = move(allMask, m.getDevice(), m).get(txtIdx);
+                NDArray ids3 = NDArrays.concat(new NDList(x.ids(), x.ids(), negIds), 0);
+                NDArray mask3 = NDArrays.concat(new NDList(x.mask(), x.mask(), negMask), 0);
+                NDArray img3 = NDArrays.concat(new NDList(x.images(), negImages, x.images()), 0);
+                PairEncoding pe = model.encodePair(ps(stores, i), ids3, mask3, img3, 1, true);
+                logits.add(model.itmLogits(ps(stores, i), pe.pooled(), true));
+            }
+            // labels: per shard, per positives then 2 * per negatives
+            long[] lab = new long[3 * n];
+            for (int i = 0; i < k; i++) {
+                for (int j = 0; j < per; j++) {
+                    lab[i * 3 * per + j] = 1;
+                }
+            }
+            NDArray itm = Losses.crossEntropy(gather(logits, sm), sm.create(lab));
+            out.put("itm", itm);
+            total = total == null ? itm : total.add(itm);
+        }
+
+        // MLM in pair mode on the masked texts
+        if (s.mlmProbability() > 0) {
+            List<NDArray> logits = new ArrayList<>();
+            List<NDArray> labels = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                Trainer.Inputs x = sh.get(i);
+                PairEncoding pe =
+                        model.encodePair(ps(stores, i), x.mlmIds(), x.mask(), x.images(), 1, true);
+                NDArray l = model.mlmLogits(ps(stores, i), pe.textFeats(), true);
+                logits.add(l.reshape(-1, l.getShape().get(2)));
+                labels.add(x.mlmLabels().reshape(-1));
+            }
+            NDArray mlm = Losses.crossEntropy(gather(logits, sm), gather(labels, sm));
+            out.put("mlm", mlm);
+            NDArray weighted = mlm.mul((float) s.mlmWeight());
+            total = total == null ? weighted : total.add(weighted);
+        }
+        Map<String, NDArray> ordered = new LinkedHashMap<>();
+        ordered.put("loss", total);
+        ordered.putAll(out);
+        return ordered;
+    }
+
+    private static Losses.Contrastive contrast(
+            List<NDArray> img,
+            List<NDArray> txt,
+            NDArray scale,
+            boolean global,
+            int k,
+            int per,
+            NDManager sm) {
+        NDArray gi = gather(img, sm);
+        NDArray gt = gather(txt, sm);
+        if (global || k == 1) {
+            return Losses.contrastive(gi, gt, scale);
+        }
+        // local: each shard contrasts within itself; report a block-diagonal similarity matrix
+        NDArray loss = null;
+        NDArray sim = sm.zeros(new Shape((long) k * per, (long) k * per)).sub(1e4f);
+        for (int i = 0; i < k; i++) {
+            Losses.Contrastive c = Losses.contrastive(img.get(i), txt.get(i), scale);
+            NDArray l = move(c.loss(), sm.getDevice(), sm);
+            loss = loss == null ? l : loss.add(l);
+            sim.set(
+                    new ai.djl.ndarray.index.NDIndex(
+                            "{}:{}, {}:{}", i * per, (i + 1) * per, i * per, (i + 1) * per),
+                    move(c.imageToText(), sm.getDevice(), sm));
+        }
+        return new Losses.Contrastive(loss.div(k), sim);
+    }
+
+    private static float[] transpose(float[] a, int n) {
+        float[] t = new float[a.length];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                t[j * n + i] = a[i * n + j];
+            }
+        }
+        return t;
+    }
+
+    /** Rows [r0, r0+rows) and columns [c0, c0+cols) of an n x n row-major matrix. */
+    private static float[] rows(float[] a, int n, int r0, int rows, int c0, int cols) {
+        float[] out = new float[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(a, (r0 + i) * n + c0, out, i * cols, cols);
+        }
+        return out;
+    }
+
+    private static long[] shift(int[] idx, int from) {
+        long[] out = new long[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            out[i] = idx[i] + from;
+        }
+        return out;
+    }
+
+    static NDArray floatOf(NDArray a) {
+        return a.toType(DataType.FLOAT32, false);
+    }
+}

@@ -1,0 +1,172 @@
+package dev.vlmo.dsl.engine;
+
+import dev.vlmo.dsl.Plan;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import java.util.stream.Stream;
+
+/**
+ * The files of a run: {@code plan.txt} (the description and the model it builds), {@code
+ * metrics.csv} (one row per step), and {@code checkpoints/stage-S-step-N/} holding {@code
+ * model.params}, {@code optimizer.bin} and {@code state.properties}. A checkpoint is written to a
+ * temporary folder and renamed, so a crash never leaves half a checkpoint.
+ */
+final class RunDirectory {
+
+    static final String HEADER = "stage,kind,step,loss,itc,itm,mlm,mim,lr,samples_per_s,seconds";
+
+    private final Path dir;
+
+    RunDirectory(Path dir) {
+        this.dir = dir;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    Path metrics() {
+        return dir.resolve("metrics.csv");
+    }
+
+    /** Creates the directory and checks a resumed run describes the same model. */
+    void open(Plan plan, boolean resume) throws IOException {
+        Files.createDirectories(dir.resolve("checkpoints"));
+        Path planFile = dir.resolve("plan.txt");
+        String modelLine = "model: " + plan.model();
+        if (resume && Files.exists(planFile)) {
+            String old = Files.readString(planFile, StandardCharsets.UTF_8);
+            String oldModel =
+                    old.lines().filter(l -> l.startsWith("model: ")).findFirst().orElse("");
+            if (!oldModel.equals(modelLine)) {
+                throw new IllegalArgumentException(
+                        "cannot resume "
+                                + dir
+                                + ": it was run with another model.\n  then: "
+                                + oldModel
+                                + "\n  now:  "
+                                + modelLine
+                                + "\nuse another runDir or the same description");
+            }
+        } else if (!resume && latest() != null) {
+            throw new IllegalArgumentException(
+                    dir
+                            + " already holds checkpoints of a run: resume it with"
+                            + " .resume(true) or choose another runDir");
+        }
+        String text =
+                plan.description()
+                        + "\n"
+                        + modelLine
+                        + "\nruntime: "
+                        + plan.runtime()
+                        + "\n\n"
+                        + plan.describe().printAll()
+                        + "\n";
+        Files.writeString(planFile, text, StandardCharsets.UTF_8);
+        if (!Files.exists(metrics())) {
+            Files.writeString(metrics(), HEADER + "\n", StandardCharsets.UTF_8);
+        }
+    }
+
+    /** A checkpoint on disk. */
+    record Checkpoint(Path dir, int stage, int step) {}
+
+    Checkpoint latest() throws IOException {
+        Path root = dir.resolve("checkpoints");
+        if (!Files.isDirectory(root)) {
+            return null;
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(p -> p.getFileName().toString().matches("stage-\\d+-step-\\d+"))
+                    .filter(p -> Files.exists(p.resolve("state.properties")))
+                    .map(
+                            p -> {
+                                String[] parts = p.getFileName().toString().split("-");
+                                return new Checkpoint(
+                                        p, Integer.parseInt(parts[1]), Integer.parseInt(parts[3]));
+                            })
+                    .max(
+                            Comparator.comparingInt(Checkpoint::stage)
+                                    .thenComparingInt(Checkpoint::step))
+                    .orElse(null);
+        }
+    }
+
+    /** Writes a checkpoint through a temporary folder renamed into place. */
+    Checkpoint save(
+            int stage, int step, boolean stageDone, dev.vlmo.model.VlmoModel model, AdamW optimizer)
+            throws IOException {
+        Path root = dir.resolve("checkpoints");
+        String name = "stage-" + stage + "-step-" + step;
+        Path tmp = Files.createTempDirectory(root, name + ".tmp");
+        model.save(tmp.resolve("model.params"));
+        optimizer.save(tmp.resolve("optimizer.bin"));
+        Properties p = new Properties();
+        p.setProperty("stage", Integer.toString(stage));
+        p.setProperty("step", Integer.toString(step));
+        p.setProperty("stageDone", Boolean.toString(stageDone));
+        try (BufferedWriter w = Files.newBufferedWriter(tmp.resolve("state.properties"))) {
+            p.store(w, "VLMo run state");
+        }
+        Path target = root.resolve(name);
+        if (Files.exists(target)) {
+            deleteTree(target);
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        return new Checkpoint(target, stage, step);
+    }
+
+    static boolean stageDone(Checkpoint c) throws IOException {
+        Properties p = new Properties();
+        try (var r = Files.newBufferedReader(c.dir().resolve("state.properties"))) {
+            p.load(r);
+        }
+        return Boolean.parseBoolean(p.getProperty("stageDone"));
+    }
+
+    /** Keeps the metrics rows up to a stage's step, so a resumed run appends where it was. */
+    void truncateMetrics(int stage, int step) throws IOException {
+        List<String> keep = new ArrayList<>();
+        for (String line : Files.readAllLines(metrics(), StandardCharsets.UTF_8)) {
+            if (line.startsWith("stage,")) {
+                keep.add(line);
+                continue;
+            }
+            String[] f = line.split(",", 4);
+            int s = Integer.parseInt(f[0]);
+            int n = Integer.parseInt(f[2]);
+            if (s < stage || s == stage && n <= step) {
+                keep.add(line);
+            }
+        }
+        Files.write(metrics(), keep, StandardCharsets.UTF_8);
+    }
+
+    void appendMetrics(String row) {
+        try {
+            Files.writeString(
+                    metrics(), row + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot append to " + metrics(), e);
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(x);
+            }
+        }
+    }
+}

@@ -1,0 +1,445 @@
+package dev.vlmo.dsl.engine;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import dev.vlmo.datasets.batch.Batch;
+import dev.vlmo.datasets.synthetic.SyntheticWorld;
+import dev.vlmo.datasets.text.Vocabulary;
+import dev.vlmo.datasets.text.WordPieceTokenizer;
+import dev.vlmo.dsl.DeviceRef;
+import dev.vlmo.dsl.Plan;
+import dev.vlmo.dsl.ProgressListener;
+import dev.vlmo.dsl.Run;
+import dev.vlmo.dsl.Runtime;
+import dev.vlmo.dsl.Stage;
+import dev.vlmo.model.Engines;
+import dev.vlmo.model.VlmoModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Executes a plan: builds the model, runs each stage's training loop (data-parallel shards,
+ * gradient accumulation, clipping, AdamW with parameter groups, warm-up and decay), writes metrics
+ * and checkpoints, and resumes from the last checkpoint when asked.
+ *
+ * <p>Randomness is a function of (stage seed, step): the engine's generator (dropout, drop path)
+ * and the negatives' generator are re-seeded at every step and the data order depends only on the
+ * seed and the step, so a resumed run repeats the uninterrupted one.
+ */
+public final class Trainer {
+
+    private final Plan plan;
+    private final Runtime runtime;
+    private final NDManager root;
+    private final VlmoModel model;
+    private final List<Device> devices;
+    private final RunDirectory dir;
+    private final ProgressListener progress;
+    private final WordPieceTokenizer tokenizer;
+
+    private Trainer(Plan plan, Runtime runtime, Path dirPath) {
+        this.plan = plan;
+        this.runtime = runtime;
+        Engine engine = Engines.get(runtime.engine());
+        this.devices = devices(engine, runtime.devices());
+        this.root = engine.newBaseManager(devices.get(0));
+        this.dir = new RunDirectory(dirPath);
+        this.progress =
+                runtime.isQuiet()
+                        ? ProgressListener.NONE
+                        : ProgressListener.createDefault(runtime.logEvery());
+        this.tokenizer = tokenizer(plan);
+        int seed = (int) plan.stages().get(0).stage().seed();
+        engine.setRandomSeed(seed);
+        this.model = new VlmoModel(plan.model()).initialize(root);
+    }
+
+    /**
+     * Returns the tokenizer a plan uses: its vocabulary file, or the built-in world's.
+     *
+     * @param plan the plan
+     * @return the tokenizer
+     */
+    public static WordPieceTokenizer tokenizer(Plan plan) {
+        Path v = plan.description().vocabulary();
+        return new WordPieceTokenizer(
+                v != null ? Vocabulary.load(v) : SyntheticWorld.lexiconVocabulary());
+    }
+
+    /**
+     * Runs a plan to the end.
+     *
+     * @param plan the compiled description
+     * @param runtime where and how
+     * @return the finished run
+     */
+    public static Run run(Plan plan, Runtime runtime) {
+        Path dirPath;
+        try {
+            dirPath =
+                    runtime.runDir() != null
+                            ? runtime.runDir()
+                            : Files.createTempDirectory("vlmo-run-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a run directory", e);
+        }
+        Trainer t = new Trainer(plan, runtime, dirPath);
+        try {
+            t.execute();
+        } catch (IOException e) {
+            t.root.close();
+            throw new UncheckedIOException("run in " + dirPath + " failed: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            t.root.close();
+            throw e;
+        }
+        return new Run(plan, t.model, t.root, dirPath, t.tokenizer);
+    }
+
+    private static List<Device> devices(Engine engine, List<DeviceRef> refs) {
+        List<Device> out = new ArrayList<>();
+        for (DeviceRef r : refs) {
+            switch (r.kind()) {
+                case "cpu" -> out.add(Device.cpu());
+                case "gpu" -> {
+                    if (r.index() >= engine.getGpuCount()) {
+                        throw new IllegalArgumentException(
+                                "gpu("
+                                        + r.index()
+                                        + ") does not exist: "
+                                        + engine.getEngineName()
+                                        + " sees "
+                                        + engine.getGpuCount()
+                                        + " GPU(s)");
+                    }
+                    out.add(Device.gpu(r.index()));
+                }
+                default -> {
+                    int n = engine.getGpuCount();
+                    if (n == 0) {
+                        out.add(Device.cpu());
+                    }
+                    for (int i = 0; i < n; i++) {
+                        out.add(Device.gpu(i));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private void execute() throws IOException {
+        dir.open(plan, runtime.resume());
+        RunDirectory.Checkpoint resumeFrom = runtime.resume() ? dir.latest() : null;
+        if (resumeFrom != null) {
+            model.load(resumeFrom.dir().resolve("model.params"), root);
+            dir.truncateMetrics(resumeFrom.stage(), resumeFrom.step());
+        } else {
+            dir.truncateMetrics(0, 0);
+        }
+        for (Plan.StagePlan p : plan.stages()) {
+            int start = 0;
+            AdamW opt = new AdamW(p.stage().beta1(), p.stage().beta2(), 1e-8);
+            if (resumeFrom != null) {
+                if (p.index() < resumeFrom.stage()
+                        || p.index() == resumeFrom.stage() && RunDirectory.stageDone(resumeFrom)) {
+                    continue;
+                }
+                if (p.index() == resumeFrom.stage()) {
+                    start = resumeFrom.step();
+                    opt.load(resumeFrom.dir().resolve("optimizer.bin"), root);
+                }
+            }
+            runStage(p, start, opt);
+        }
+    }
+
+    private void runStage(Plan.StagePlan p, int start, AdamW opt) throws IOException {
+        Stage s = p.stage();
+        model.setDropPath(p.dropPath());
+        Map<String, Parameter> all = model.namedParameters();
+        Map<String, Parameter> train = new LinkedHashMap<>();
+        Map<String, Double> decays = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : all.entrySet()) {
+            boolean t = p.trainable().contains(e.getKey());
+            e.getValue().freeze(!t);
+            if (t) {
+                train.put(e.getKey(), e.getValue());
+                decays.put(e.getKey(), decays(e.getKey(), e.getValue()) ? s.weightDecay() : 0.0);
+            }
+        }
+        try (StageData data = StageData.open(p, plan.model(), tokenizer)) {
+            int total = s.steps() > 0 ? s.steps() : s.epochs() * data.batchesPerEpoch();
+            LearningRate lr =
+                    new LearningRate(p.learningRate(), p.warmupSteps(total), total, s.schedule());
+            progress.stageStarted(p, total, start);
+            long stageStart = System.nanoTime();
+            for (int step = start; step < total; step++) {
+                long t0 = System.nanoTime();
+                Batch batch = data.batch(step);
+                double rate = lr.at(step);
+                Map<String, Double> losses = step(p, batch, step, train, decays, opt, rate);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                double sps = batch.size() / secs;
+                double eta = secs * (total - step - 1);
+                dir.appendMetrics(row(p, step + 1, losses, rate, sps, secs));
+                progress.step(p, step + 1, total, losses, sps, eta);
+                boolean last = step + 1 == total;
+                int every = s.checkpointEvery();
+                if (last || every > 0 && (step + 1) % every == 0) {
+                    dir.save(p.index(), step + 1, last, model, opt);
+                }
+            }
+            if (data.badInputs().total() > 0) {
+                System.err.println(
+                        "stage "
+                                + p.index()
+                                + " skipped bad inputs: "
+                                + data.badInputs().summary());
+            }
+            progress.stageFinished(p, (System.nanoTime() - stageStart) / 1e9);
+        }
+    }
+
+    /** Norms, biases, layer scales, tokens, tables and logit scales get no weight decay. */
+    static boolean decays(String name, Parameter p) {
+        if (p.getShape().dimension() < 2) {
+            return false; // biases, norm weights, layer scales, logit scales
+        }
+        return !name.endsWith("cls_token")
+                && !name.endsWith("pos_embed")
+                && !name.endsWith("mim_mask_token")
+                && !name.equals("relative_position_bias_table")
+                && !name.contains("position_embeddings")
+                && !name.contains("token_type_embeddings");
+    }
+
+    private static String row(
+            Plan.StagePlan p, int step, Map<String, Double> l, double lr, double sps, double secs) {
+        return String.format(
+                Locale.ROOT,
+                "%d,%s,%d,%.6f,%s,%s,%s,%s,%.6g,%.3f,%.4f",
+                p.index(),
+                p.stage().kind().dslName(),
+                step,
+                l.get("loss"),
+                opt(l.get("itc")),
+                opt(l.get("itm")),
+                opt(l.get("mlm")),
+                opt(l.get("mim")),
+                lr,
+                sps,
+                secs);
+    }
+
+    private static String opt(Double v) {
+        return v == null ? "" : String.format(Locale.ROOT, "%.6f", v);
+    }
+
+    // ------------------------------------------------------------------ one step
+
+    private Map<String, Double> step(
+            Plan.StagePlan p,
+            Batch batch,
+            int step,
+            Map<String, Parameter> train,
+            Map<String, Double> decays,
+            AdamW opt,
+            double rate) {
+        Stage s = p.stage();
+        long seed = s.seed() * 1_000_003L + p.index() * 7919L + step;
+        root.getEngine().setRandomSeed((int) (seed ^ (seed >>> 32)));
+        Random random = new Random(seed);
+        int accum = s.gradientAccumulation();
+        int micro = batch.size() / accum;
+        Map<String, Double> sums = new LinkedHashMap<>();
+        Map<String, NDArray> acc = new LinkedHashMap<>();
+        try (NDManager sm = root.newSubManager()) {
+            for (int a = 0; a < accum; a++) {
+                Inputs in = Inputs.of(batch, a * micro, micro, sm);
+                Map<String, NDArray> parts;
+                List<ParameterStore> stores = shardStores(sm);
+                try (GradientCollector gc = root.getEngine().newGradientCollector()) {
+                    parts = Objectives.compute(model, p, in, stores, random, sm);
+                    NDArray total = parts.get("loss").div(accum);
+                    gc.backward(total);
+                }
+                reduceReplicaGradients(train, stores, sm);
+                for (Map.Entry<String, NDArray> e : parts.entrySet()) {
+                    sums.merge(e.getKey(), (double) e.getValue().getFloat() / accum, Double::sum);
+                }
+                if (accum > 1) {
+                    for (Map.Entry<String, Parameter> e : train.entrySet()) {
+                        NDArray g = grad(e.getValue(), sm);
+                        NDArray buf = acc.get(e.getKey());
+                        if (buf == null) {
+                            acc.put(e.getKey(), g.duplicate());
+                        } else {
+                            buf.addi(g);
+                        }
+                        g.subi(g);
+                    }
+                }
+            }
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            Map<String, NDArray> grads = new LinkedHashMap<>();
+            for (Map.Entry<String, Parameter> e : train.entrySet()) {
+                params.put(e.getKey(), e.getValue().getArray());
+                grads.put(e.getKey(), accum > 1 ? acc.get(e.getKey()) : grad(e.getValue(), sm));
+            }
+            if (s.gradientClipping() > 0) {
+                clip(grads, s.gradientClipping());
+            }
+            opt.update(params, grads, decays, rate);
+            for (Map.Entry<String, Parameter> e : train.entrySet()) {
+                NDArray g = grad(e.getValue(), sm);
+                g.subi(g);
+            }
+        }
+        return sums;
+    }
+
+    private static NDArray grad(Parameter p, NDManager sm) {
+        NDArray g = p.getArray().getGradient();
+        g.attach(sm);
+        return g;
+    }
+
+    private static void clip(Map<String, NDArray> grads, double max) {
+        double sq = 0;
+        for (NDArray g : grads.values()) {
+            sq += g.square().sum().getFloat();
+        }
+        double norm = Math.sqrt(sq);
+        if (norm > max) {
+            float f = (float) (max / (norm + 1e-6));
+            for (NDArray g : grads.values()) {
+                g.muli(f);
+            }
+        }
+    }
+
+    /** The arrays of one micro-batch. */
+    record Inputs(
+            int size,
+            NDArray images,
+            NDArray patchMask,
+            NDArray ids,
+            NDArray mask,
+            NDArray mlmIds,
+            NDArray mlmLabels,
+            long[] imageIds) {
+
+        static Inputs of(Batch b, int from, int n, NDManager m) {
+            NDArray images = null;
+            NDArray patchMask = null;
+            if (b.images() != null) {
+                int s = b.imageSize();
+                int per = 3 * s * s;
+                float[] px = java.util.Arrays.copyOfRange(b.images(), from * per, (from + n) * per);
+                images = m.create(px, new Shape(n, 3, s, s));
+            }
+            if (b.patchMasks() != null) {
+                int np = b.numPatches();
+                float[] pm = new float[n * np];
+                boolean[] src = b.patchMasks();
+                for (int i = 0; i < n * np; i++) {
+                    pm[i] = src[from * np + i] ? 1f : 0f;
+                }
+                patchMask = m.create(pm, new Shape(n, np));
+            }
+            NDArray ids = null;
+            NDArray mask = null;
+            NDArray mlmIds = null;
+            NDArray mlmLabels = null;
+            if (b.textIds() != null) {
+                int t = b.textLen();
+                ids = ints(m, b.textIds(), from, n, t);
+                mask = ints(m, b.textMasks(), from, n, t);
+                if (b.mlmIds() != null) {
+                    mlmIds = ints(m, b.mlmIds(), from, n, t);
+                    mlmLabels = ints(m, b.mlmLabels(), from, n, t);
+                }
+            }
+            long[] imageIds = null;
+            if (b.imageIds() != null) {
+                imageIds = new long[n];
+                for (int i = 0; i < n; i++) {
+                    imageIds[i] = b.imageIds()[from + i];
+                }
+            }
+            return new Inputs(n, images, patchMask, ids, mask, mlmIds, mlmLabels, imageIds);
+        }
+
+        private static NDArray ints(NDManager m, int[] src, int from, int n, int t) {
+            long[] out = new long[n * t];
+            for (int i = 0; i < n * t; i++) {
+                out[i] = src[from * t + i];
+            }
+            return m.create(out, new Shape(n, t));
+        }
+
+        Inputs rows(int from, int n, NDManager m) {
+            NDIndex idx = new NDIndex("{}:{}", from, from + n);
+            long[] ids =
+                    imageIds == null
+                            ? null
+                            : java.util.Arrays.copyOfRange(imageIds, from, from + n);
+            return new Inputs(
+                    n,
+                    images == null ? null : images.get(idx),
+                    patchMask == null ? null : patchMask.get(idx),
+                    this.ids == null ? null : this.ids.get(idx),
+                    mask == null ? null : mask.get(idx),
+                    mlmIds == null ? null : mlmIds.get(idx),
+                    mlmLabels == null ? null : mlmLabels.get(idx),
+                    ids);
+        }
+    }
+
+    /** Adds the gradients of parameter copies on other devices into the parameters' own. */
+    private void reduceReplicaGradients(
+            Map<String, Parameter> train, List<ParameterStore> stores, NDManager sm) {
+        Device main = devices.get(0);
+        for (int i = 0; i < stores.size(); i++) {
+            Device d = devices.get(i);
+            if (d.equals(main)) {
+                continue;
+            }
+            for (Parameter p : train.values()) {
+                NDArray copy = stores.get(i).getValue(p, d, true);
+                NDArray g = copy.getGradient().toDevice(main, true);
+                g.attach(sm);
+                NDArray own = grad(p, sm);
+                own.addi(g);
+            }
+        }
+    }
+
+    private List<ParameterStore> shardStores(NDManager sm) {
+        List<ParameterStore> out = new ArrayList<>();
+        ParameterStore main = new ParameterStore(sm, false);
+        for (Device d : devices) {
+            out.add(
+                    d.equals(devices.get(0))
+                            ? main
+                            : new ParameterStore(sm.newSubManager(d), false));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,135 @@
+package dev.vlmo.dsl.eval;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Image-text retrieval recall exactly as the reference reports it (I images, N texts, each text
+ * belonging to one image).
+ *
+ * <ul>
+ *   <li>Text retrieval (image to text) R@k: the share of images for which at least one of the k
+ *       best-scored texts belongs to the image.
+ *   <li>Image retrieval (text to image) R@k: the share of texts whose own image is among the k
+ *       best-scored images.
+ * </ul>
+ */
+public final class Retrieval {
+
+    private Retrieval() {}
+
+    /**
+     * Recall at 1, 5 and 10 in both directions.
+     *
+     * @param textR1 text retrieval R@1
+     * @param textR5 text retrieval R@5
+     * @param textR10 text retrieval R@10
+     * @param imageR1 image retrieval R@1
+     * @param imageR5 image retrieval R@5
+     * @param imageR10 image retrieval R@10
+     */
+    public record Recall(
+            double textR1,
+            double textR5,
+            double textR10,
+            double imageR1,
+            double imageR5,
+            double imageR10) {
+
+        @Override
+        public String toString() {
+            return String.format(
+                    Locale.ROOT,
+                    "TR@1 %.1f TR@5 %.1f TR@10 %.1f | IR@1 %.1f IR@5 %.1f IR@10 %.1f",
+                    100 * textR1,
+                    100 * textR5,
+                    100 * textR10,
+                    100 * imageR1,
+                    100 * imageR5,
+                    100 * imageR10);
+        }
+    }
+
+    /**
+     * Computes recall from a score matrix.
+     *
+     * @param scores (I x N) row-major, scores[i * n + t] = score of image i with text t
+     * @param images I
+     * @param texts N
+     * @param textImage for each text, the index of its image in [0, I)
+     * @return the recalls
+     */
+    public static Recall recall(float[] scores, int images, int texts, int[] textImage) {
+        if (scores.length != images * texts || textImage.length != texts) {
+            throw new IllegalArgumentException(
+                    "scores must be images x texts ("
+                            + images
+                            + " x "
+                            + texts
+                            + ") with one image per text, got "
+                            + scores.length
+                            + " scores and "
+                            + textImage.length
+                            + " text owners");
+        }
+        int[] ks = {1, 5, 10};
+        double[] tr = new double[3];
+        double[] ir = new double[3];
+        // image to text: rank of the best text of the image among all texts
+        for (int i = 0; i < images; i++) {
+            int best = Integer.MAX_VALUE;
+            for (int t = 0; t < texts; t++) {
+                if (textImage[t] == i) {
+                    best = Math.min(best, rank(scores, i * texts, 1, texts, t));
+                }
+            }
+            for (int q = 0; q < 3; q++) {
+                if (best < ks[q]) {
+                    tr[q]++;
+                }
+            }
+        }
+        for (int t = 0; t < texts; t++) {
+            int r = rank(scores, t, texts, images, textImage[t]);
+            for (int q = 0; q < 3; q++) {
+                if (r < ks[q]) {
+                    ir[q]++;
+                }
+            }
+        }
+        return new Recall(
+                tr[0] / images,
+                tr[1] / images,
+                tr[2] / images,
+                ir[0] / texts,
+                ir[1] / texts,
+                ir[2] / texts);
+    }
+
+    /** How many entries score strictly higher than entry {@code target} (ties favour it). */
+    private static int rank(float[] a, int start, int stride, int count, int target) {
+        float v = a[start + target * stride];
+        int higher = 0;
+        for (int j = 0; j < count; j++) {
+            if (a[start + j * stride] > v) {
+                higher++;
+            }
+        }
+        return higher;
+    }
+
+    /**
+     * Returns the recall a random scorer reaches in expectation for R@k of image retrieval.
+     *
+     * @param images I
+     * @param k the cut-off
+     * @return k / I
+     */
+    public static double chanceImageRecall(int images, int k) {
+        return Math.min(1.0, (double) k / images);
+    }
+
+    static int[] copy(int[] a) {
+        return Arrays.copyOf(a, a.length);
+    }
+}

@@ -1,0 +1,2 @@
+/** Evaluation metrics computed as the reference computes them: retrieval recall at k. */
+package dev.vlmo.dsl.eval;
