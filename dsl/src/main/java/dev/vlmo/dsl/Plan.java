@@ -103,7 +103,7 @@ public final class Plan {
         // the tokenizer decides the vocabulary size
         int vocab;
         String vocabSource;
-        if (d.vocabulary() != null) {
+        if (d.vocabulary() != null && !rt.isSmoke()) {
             vocab = Vocabulary.load(d.vocabulary()).size();
             vocabSource = d.vocabulary().toString();
         } else {
@@ -211,7 +211,18 @@ public final class Plan {
                                 + " but "
                                 + r.describe()
                                 + " holds only "
-                                + r.contents().toString().toLowerCase(Locale.ROOT));
+                                + r.contents().toString().toLowerCase(Locale.ROOT)
+                                + switch (need) {
+                                    case TEXTS ->
+                                            "; use textLines(...), webDataset(...), coco(...) or"
+                                                    + " builtIn()";
+                                    case IMAGES ->
+                                            "; use imageFolder(...), webDataset(...), coco(...)"
+                                                    + " or builtIn()";
+                                    default ->
+                                            "; use webDataset(...), coco(...), flickr30k(...),"
+                                                    + " arrowPairs(...) or builtIn()";
+                                });
             }
             if (d.vocabulary() == null
                     && !(r instanceof DataRef.BuiltIn)
@@ -233,7 +244,10 @@ public final class Plan {
                             + shards
                             + " device(s) x "
                             + s.gradientAccumulation()
-                            + " accumulation step(s)");
+                            + " accumulation step(s); use a multiple of "
+                            + shards * s.gradientAccumulation()
+                            + " such as "
+                            + nearest(s.batchSize(), shards * s.gradientAccumulation()));
         }
         boolean mlm = s.mlmProbability() > 0;
         switch (s.kind()) {
@@ -301,6 +315,11 @@ public final class Plan {
                             + " tokens exceed the model's maxTextLen "
                             + c.maxTextLen());
         }
+    }
+
+    private static String nearest(int batch, int d) {
+        int lo = batch / d * d;
+        return lo > 0 ? lo + " or " + (lo + d) : Integer.toString(d);
     }
 
     /** The dotted names of the parameters a stage trains. */
@@ -391,8 +410,8 @@ public final class Plan {
 
     private static VlmoConfig smokeModel(VlmoConfig c) {
         VlmoConfig t = VlmoConfig.tiny();
-        return c.withHidden(t.hidden())
-                .withHeads(t.heads())
+        return c.withHeads(t.heads())
+                .withHidden(t.hidden())
                 .withLayers(Math.min(t.layers(), c.layers()))
                 .withVlLayers(Math.min(c.vlLayers(), Math.min(t.layers(), c.layers())))
                 .withPatchSize(t.patchSize())

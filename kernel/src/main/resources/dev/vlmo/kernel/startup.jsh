@@ -13,3 +13,10 @@ import tech.tablesaw.api.*;
 import dev.vlmo.kernel.display.Chart;
 import dev.vlmo.kernel.display.Charts;
 import dev.vlmo.kernel.display.Progress;
+// The DSL and the model. `Runtime` names the DSL's runtime description (java.lang.Runtime stays
+// reachable by its full name); `runtime(...)` comes from Recipes and honours smoke mode.
+import dev.vlmo.dsl.*;
+import dev.vlmo.dsl.Runtime;
+import static dev.vlmo.dsl.Dsl.*;
+import dev.vlmo.model.*;
+import static dev.vlmo.kernel.Recipes.*;

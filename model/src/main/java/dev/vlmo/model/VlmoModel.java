@@ -180,12 +180,20 @@ public final class VlmoModel extends Module {
     }
 
     /**
-     * Allocates and initialises every parameter in fp32 as the reference initialises them.
+     * Allocates and initialises every parameter in fp32 as the reference initialises them (weights
+     * and embeddings normal with {@code config.initStd()}, 0.02 in the reference's presets).
      *
      * @param manager the manager that owns the parameters (its device is the model's)
      * @return this model
      */
     public VlmoModel initialize(NDManager manager) {
+        if (config.initStd() != 0.02) {
+            for (Parameter p : namedParameters().values()) {
+                if (p.getInitializer() instanceof NormalInitializer) {
+                    p.setInitializer(new NormalInitializer((float) config.initStd()));
+                }
+            }
+        }
         initialize(manager, DataType.FLOAT32, new Shape(1));
         return this;
     }

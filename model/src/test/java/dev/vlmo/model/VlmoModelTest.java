@@ -187,15 +187,15 @@ class VlmoModelTest {
             assertTrue(e1.getMessage().contains("48x48"), e1.getMessage());
             assertTrue(e1.getMessage().contains("imageSize 32"), e1.getMessage());
 
-            int[] len = {3, 20};
-            NDArray longIds = TestSupport.ids(s, c, len, 20, 1);
-            NDArray longMask = TestSupport.mask(s, len, 20);
+            int[] len = {3, 40};
+            NDArray longIds = TestSupport.ids(s, c, len, 40, 1);
+            NDArray longMask = TestSupport.mask(s, len, 40);
             var e2 =
                     assertThrows(
                             IllegalArgumentException.class,
                             () -> model.encodeText(ps, longIds, longMask, false, false));
-            assertTrue(e2.getMessage().contains("20 tokens"), e2.getMessage());
-            assertTrue(e2.getMessage().contains("maxTextLen 16"), e2.getMessage());
+            assertTrue(e2.getMessage().contains("40 tokens"), e2.getMessage());
+            assertTrue(e2.getMessage().contains("maxTextLen 32"), e2.getMessage());
 
             int[] ok = {3, 5};
             NDArray ids = TestSupport.ids(s, c, ok, 8, 1);

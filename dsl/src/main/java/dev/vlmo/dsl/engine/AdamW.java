@@ -72,18 +72,32 @@ public final class AdamW {
         double bc2 = 1 - Math.pow(beta2, step);
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             String name = e.getKey();
-            NDArray p = e.getValue();
+            // a detached view shares the parameter's storage: updating it in place is allowed
+            // even on threads where the engine records gradients (PyTorch's grad mode is per
+            // thread, and notebook or recipe threads start with it on)
+            NDArray p = e.getValue().stopGradient();
             NDArray g = grads.get(name);
             NDArray m = first.computeIfAbsent(name, k -> zerosLike(p));
             NDArray v = second.computeIfAbsent(name, k -> zerosLike(p));
             double wd = decays.getOrDefault(name, 0.0);
+            // every temporary is closed here: they belong to the parameters' long-lived manager
             if (wd > 0) {
-                p.subi(p.mul((float) (lr * wd)));
+                try (NDArray decay = p.mul((float) (lr * wd))) {
+                    p.subi(decay);
+                }
             }
-            m.muli((float) beta1).addi(g.mul((float) (1 - beta1)));
-            v.muli((float) beta2).addi(g.square().muli((float) (1 - beta2)));
-            NDArray denom = v.sqrt().divi((float) Math.sqrt(bc2)).addi((float) eps);
-            p.subi(m.div(denom).muli((float) (lr / bc1)));
+            try (NDArray g1 = g.mul((float) (1 - beta1));
+                    NDArray g2 = g.square()) {
+                m.muli((float) beta1).addi(g1);
+                g2.muli((float) (1 - beta2));
+                v.muli((float) beta2).addi(g2);
+            }
+            try (NDArray denom = v.sqrt();
+                    NDArray step = m.div(denom.divi((float) Math.sqrt(bc2)).addi((float) eps))) {
+                step.muli((float) (lr / bc1));
+                p.subi(step);
+            }
+            p.close();
         }
     }
 

@@ -223,6 +223,14 @@ final class Objectives {
             NDArray allImages = in.images();
             NDArray allIds = in.ids();
             NDArray allMask = in.mask();
+            // global negatives are drawn once over the whole batch, so the draws do not depend on
+            // how the batch is split into shards
+            int[] globalImg = null;
+            int[] globalTxt = null;
+            if (s.globalNegatives()) {
+                globalImg = HardNegatives.sample(simT, n, n, 0, ids, hard, random);
+                globalTxt = HardNegatives.sample(sim, n, n, 0, ids, hard, random);
+            }
             List<NDArray> logits = new ArrayList<>();
             for (int i = 0; i < k; i++) {
                 Trainer.Inputs x = sh.get(i);
@@ -234,9 +242,15 @@ final class Objectives {
                 long[] candIds =
                         ids == null ? null : java.util.Arrays.copyOfRange(ids, from, from + cols);
                 int[] negImg =
-                        HardNegatives.sample(rowsT2i, per, cols, offset, candIds, hard, random);
+                        s.globalNegatives()
+                                ? java.util.Arrays.copyOfRange(globalImg, i * per, (i + 1) * per)
+                                : HardNegatives.sample(
+                                        rowsT2i, per, cols, offset, candIds, hard, random);
                 int[] negTxt =
-                        HardNegatives.sample(rowsI2t, per, cols, offset, candIds, hard, random);
+                        s.globalNegatives()
+                                ? java.util.Arrays.copyOfRange(globalTxt, i * per, (i + 1) * per)
+                                : HardNegatives.sample(
+                                        rowsI2t, per, cols, offset, candIds, hard, random);
                 NDManager m = stores.get(i).getManager();
                 NDArray imgIdx = m.create(shift(negImg, from));
                 NDArray txtIdx = m.create(shift(negTxt, from));

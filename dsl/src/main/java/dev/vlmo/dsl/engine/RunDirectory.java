@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  */
 final class RunDirectory {
 
-    static final String HEADER = "stage,kind,step,loss,itc,itm,mlm,mim,lr,samples_per_s,seconds";
+    static final String HEADER =
+            "stage,kind,step,loss,itc,itm,mlm,mim,grad_norm,lr,samples_per_s,seconds";
 
     private final Path dir;
 

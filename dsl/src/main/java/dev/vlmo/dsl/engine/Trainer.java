@@ -51,6 +51,7 @@ public final class Trainer {
     private final RunDirectory dir;
     private final ProgressListener progress;
     private final WordPieceTokenizer tokenizer;
+    private int skipped;
 
     private Trainer(Plan plan, Runtime runtime, Path dirPath) {
         this.plan = plan;
@@ -76,7 +77,7 @@ public final class Trainer {
      * @return the tokenizer
      */
     public static WordPieceTokenizer tokenizer(Plan plan) {
-        Path v = plan.description().vocabulary();
+        Path v = plan.runtime().isSmoke() ? null : plan.description().vocabulary();
         return new WordPieceTokenizer(
                 v != null ? Vocabulary.load(v) : SyntheticWorld.lexiconVocabulary());
     }
@@ -151,6 +152,18 @@ public final class Trainer {
             dir.truncateMetrics(resumeFrom.stage(), resumeFrom.step());
         } else {
             dir.truncateMetrics(0, 0);
+            Path start = plan.description().startFrom();
+            if (start != null) {
+                if (start.getFileName().toString().endsWith(".pt")) {
+                    dev.vlmo.model.checkpoint.CheckpointImporter.load(
+                            model,
+                            root,
+                            start,
+                            dev.vlmo.model.checkpoint.CheckpointImporter.Options.LENIENT);
+                } else {
+                    model.load(start, root);
+                }
+            }
         }
         for (Plan.StagePlan p : plan.stages()) {
             int start = 0;
@@ -171,6 +184,15 @@ public final class Trainer {
 
     private void runStage(Plan.StagePlan p, int start, AdamW opt) throws IOException {
         Stage s = p.stage();
+        if (s.mimTarget() instanceof dev.vlmo.dsl.MimTarget.Tokens t) {
+            throw new UnsupportedOperationException(
+                    "stage "
+                            + p.index()
+                            + ": visual-token targets (tokenizer "
+                            + t.tokenizer()
+                            + ") are not trained by this version; use the default"
+                            + " MimTarget.Pixels()");
+        }
         model.setDropPath(p.dropPath());
         Map<String, Parameter> all = model.namedParameters();
         Map<String, Parameter> train = new LinkedHashMap<>();
@@ -233,7 +255,7 @@ public final class Trainer {
             Plan.StagePlan p, int step, Map<String, Double> l, double lr, double sps, double secs) {
         return String.format(
                 Locale.ROOT,
-                "%d,%s,%d,%.6f,%s,%s,%s,%s,%.6g,%.3f,%.4f",
+                "%d,%s,%d,%.6f,%s,%s,%s,%s,%s,%.6g,%.3f,%.4f",
                 p.index(),
                 p.stage().kind().dslName(),
                 step,
@@ -242,6 +264,7 @@ public final class Trainer {
                 opt(l.get("itm")),
                 opt(l.get("mlm")),
                 opt(l.get("mim")),
+                opt(l.get("grad_norm")),
                 lr,
                 sps,
                 secs);
@@ -292,7 +315,7 @@ public final class Trainer {
                         } else {
                             buf.addi(g);
                         }
-                        g.subi(g);
+                        zero(g);
                     }
                 }
             }
@@ -302,16 +325,39 @@ public final class Trainer {
                 params.put(e.getKey(), e.getValue().getArray());
                 grads.put(e.getKey(), accum > 1 ? acc.get(e.getKey()) : grad(e.getValue(), sm));
             }
-            if (s.gradientClipping() > 0) {
-                clip(grads, s.gradientClipping());
+            double norm = globalNorm(grads);
+            sums.put("grad_norm", norm);
+            if (Double.isFinite(norm)) {
+                if (s.gradientClipping() > 0 && norm > s.gradientClipping()) {
+                    float f = (float) (s.gradientClipping() / (norm + 1e-6));
+                    for (NDArray g : grads.values()) {
+                        g.muli(f);
+                    }
+                }
+                opt.update(params, grads, decays, rate);
+            } else {
+                // as fp16 loss scaling does in the reference: a step whose gradients overflowed is
+                // skipped rather than written into the weights and the optimizer's moments
+                skipped++;
+                System.err.printf(
+                        Locale.ROOT,
+                        "stage %d step %d: gradient norm is %s; the update was skipped (%d so"
+                                + " far); consider gradientClipping or a lower learningRate%n",
+                        p.index(),
+                        step + 1,
+                        norm,
+                        skipped);
             }
-            opt.update(params, grads, decays, rate);
             for (Map.Entry<String, Parameter> e : train.entrySet()) {
-                NDArray g = grad(e.getValue(), sm);
-                g.subi(g);
+                zero(grad(e.getValue(), sm));
             }
         }
         return sums;
+    }
+
+    /** Clears a gradient in place; assignment, so NaN or infinite entries are cleared too. */
+    private static void zero(NDArray g) {
+        g.set(new NDIndex("..."), 0f);
     }
 
     private static NDArray grad(Parameter p, NDManager sm) {
@@ -320,18 +366,13 @@ public final class Trainer {
         return g;
     }
 
-    private static void clip(Map<String, NDArray> grads, double max) {
+    /** The L2 norm of all gradients together; infinite or NaN when any gradient overflowed. */
+    private static double globalNorm(Map<String, NDArray> grads) {
         double sq = 0;
         for (NDArray g : grads.values()) {
             sq += g.square().sum().getFloat();
         }
-        double norm = Math.sqrt(sq);
-        if (norm > max) {
-            float f = (float) (max / (norm + 1e-6));
-            for (NDArray g : grads.values()) {
-                g.muli(f);
-            }
-        }
+        return Math.sqrt(sq);
     }
 
     /** The arrays of one micro-batch. */

@@ -106,12 +106,16 @@ public final class Retrieval {
                 ir[2] / texts);
     }
 
-    /** How many entries score strictly higher than entry {@code target} (ties favour it). */
+    /**
+     * The rank of entry {@code target}: entries scoring higher, plus equal ones at lower indices
+     * (ties never count in the model's favour, so a constant scorer is not perfect).
+     */
     private static int rank(float[] a, int start, int stride, int count, int target) {
         float v = a[start + target * stride];
         int higher = 0;
         for (int j = 0; j < count; j++) {
-            if (a[start + j * stride] > v) {
+            float x = a[start + j * stride];
+            if (x > v || x == v && j < target) {
                 higher++;
             }
         }

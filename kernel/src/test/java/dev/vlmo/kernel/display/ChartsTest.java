@@ -41,6 +41,42 @@ class ChartsTest {
     }
 
     @Test
+    void eachLineHasTheColourTheLegendGivesIt() {
+        Table t =
+                Table.create(
+                        "two lines",
+                        IntColumn.create("step", 1, 2, 3),
+                        DoubleColumn.create("high", 10.0, 10.0, 10.0),
+                        DoubleColumn.create("low", 0.0, 0.0, 0.0),
+                        DoubleColumn.create("lower", -1.0, -1.0, -1.0),
+                        DoubleColumn.create("lowest", -2.0, -2.0, -2.0));
+        BufferedImage image = Charts.line(t, "step", "high", "low", "lower", "lowest").toImage();
+        // the legend (bottom strip) lists "high" first: its leftmost coloured pixel
+        int legendHigh = -1;
+        for (int x = 0; x < image.getWidth() && legendHigh < 0; x++) {
+            for (int y = image.getHeight() - 25; y < image.getHeight(); y++) {
+                int rgb = image.getRGB(x, y) & 0xFFFFFF;
+                int r = rgb >> 16;
+                int g = (rgb >> 8) & 0xFF;
+                int b = rgb & 0xFF;
+                if (Math.max(r, Math.max(g, b)) - Math.min(r, Math.min(g, b)) > 100) {
+                    legendHigh = rgb;
+                    break;
+                }
+            }
+        }
+        assertTrue(legendHigh >= 0, "a coloured legend entry");
+        // the upper third of the plot holds only the "high" line
+        int sameColour = 0;
+        for (int y = 40; y < image.getHeight() / 3; y++) {
+            for (int x = 0; x < image.getWidth(); x++) {
+                sameColour += (image.getRGB(x, y) & 0xFFFFFF) == legendHigh ? 1 : 0;
+            }
+        }
+        assertTrue(sameColour > 50, "the high line has its legend colour: " + sameColour);
+    }
+
+    @Test
     void lineChartRendersAPngOfTheGivenSize() throws Exception {
         Chart chart = Charts.line(history(), "step", "loss", "itc_loss").withSize(400, 250);
         BufferedImage image = decode(chart.toPng());

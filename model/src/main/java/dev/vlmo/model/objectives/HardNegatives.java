@@ -51,6 +51,16 @@ public final class HardNegatives {
                 w[c] = allowed ? (hard ? Math.exp(sim[r * cols + c] - max) : 1.0) : 0.0;
                 total += w[c];
             }
+            if (!Double.isFinite(total) || Double.isNaN(max)) {
+                // similarities that are not finite carry no preference: draw uniformly
+                total = 0;
+                for (int c = 0; c < cols; c++) {
+                    boolean allowed =
+                            c != pos && (imageIds == null || imageIds[c] != imageIds[pos]);
+                    w[c] = allowed ? 1.0 : 0.0;
+                    total += w[c];
+                }
+            }
             if (!(total > 0)) {
                 throw new IllegalArgumentException(
                         "row "

@@ -47,7 +47,8 @@ final class ModelFixtures {
                 c.get("vocab_size").getAsInt(),
                 c.get("vqa_labels").getAsInt(),
                 true,
-                0);
+                0,
+                0.02);
     }
 
     /** The fixture's configuration at the checkpoint's own image size. */

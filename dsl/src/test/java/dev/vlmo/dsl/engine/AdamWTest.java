@@ -1,0 +1,172 @@
+package dev.vlmo.dsl.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import dev.vlmo.model.Engines;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** AdamW against {@code torch.optim.AdamW}'s update computed by hand in double precision. */
+class AdamWTest {
+
+    private static final double B1 = 0.9;
+    private static final double B2 = 0.98;
+    private static final double EPS = 1e-8;
+
+    private static final double[] W0 = {0.5, -1.25, 2.0, 0.03};
+    private static final double[] C0 = {-0.7, 0.1, 1.5};
+    private static final double[][] GW = {
+        {0.1, -0.2, 0.3, 1e-3}, {-0.05, 0.4, 0.2, -2e-3}, {0.3, 0.3, -0.1, 0.0}
+    };
+    private static final double[][] GC = {{1.0, -0.5, 0.25}, {0.5, 0.5, -1.0}, {-2.0, 0.1, 0.0}};
+    private static final double[] LR = {1e-2, 5e-3, 2e-3};
+
+    /** torch.optim.AdamW's step for one tensor, in double precision. */
+    private static void torchStep(
+            double[] p, double[] m, double[] v, double[] g, double lr, double wd, int t) {
+        double bc1 = 1 - Math.pow(B1, t);
+        double bc2 = 1 - Math.pow(B2, t);
+        for (int i = 0; i < p.length; i++) {
+            p[i] *= 1 - lr * wd;
+            m[i] = B1 * m[i] + (1 - B1) * g[i];
+            v[i] = B2 * v[i] + (1 - B2) * g[i] * g[i];
+            double denom = Math.sqrt(v[i]) / Math.sqrt(bc2) + EPS;
+            p[i] -= lr / bc1 * m[i] / denom;
+        }
+    }
+
+    private static float[] f(double[] a) {
+        float[] out = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = (float) a[i];
+        }
+        return out;
+    }
+
+    private static void assertClose(double[] want, float[] got, String what) {
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(want[i], got[i], 1e-6 + 1e-5 * Math.abs(want[i]), what + "[" + i + "]");
+        }
+    }
+
+    @Test
+    void threeStepsMatchTorchWithAndWithoutDecay() {
+        double wd = 0.1;
+        double[] w = W0.clone();
+        double[] c = C0.clone();
+        double[] mw = new double[4];
+        double[] vw = new double[4];
+        double[] mc = new double[3];
+        double[] vc = new double[3];
+        try (NDManager m = Engines.newManager(null)) {
+            NDArray pw = m.create(f(W0));
+            NDArray pc = m.create(f(C0));
+            AdamW opt = new AdamW(B1, B2, EPS);
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            params.put("fc.weight", pw);
+            params.put("norm.bias", pc);
+            Map<String, Double> decays = Map.of("fc.weight", wd, "norm.bias", 0.0);
+            for (int t = 0; t < 3; t++) {
+                Map<String, NDArray> grads = new LinkedHashMap<>();
+                grads.put("fc.weight", m.create(f(GW[t])));
+                grads.put("norm.bias", m.create(f(GC[t])));
+                opt.update(params, grads, decays, LR[t]);
+                torchStep(w, mw, vw, GW[t], LR[t], wd, t + 1);
+                torchStep(c, mc, vc, GC[t], LR[t], 0.0, t + 1);
+                assertClose(w, pw.toFloatArray(), "decayed weight after step " + (t + 1));
+                assertClose(c, pc.toFloatArray(), "undecayed bias after step " + (t + 1));
+            }
+            assertEquals(3, opt.step());
+        }
+        // the decay visibly acts: without it the weight ends elsewhere
+        double[] w2 = W0.clone();
+        double[] m2 = new double[4];
+        double[] v2 = new double[4];
+        for (int t = 0; t < 3; t++) {
+            torchStep(w2, m2, v2, GW[t], LR[t], 0.0, t + 1);
+        }
+        assertTrue(Math.abs(w2[2] - w[2]) > 1e-4, "decay of 0.1 on 2.0 over three steps");
+    }
+
+    @Test
+    void aSavedOptimizerContinuesExactly(@TempDir Path dir) throws Exception {
+        try (NDManager m = Engines.newManager(null)) {
+            NDArray a = m.create(f(W0));
+            NDArray b = m.create(f(W0));
+            AdamW one = new AdamW(B1, B2, EPS);
+            Map<String, Double> decays = Map.of("w", 0.05);
+            for (int t = 0; t < 2; t++) {
+                one.update(Map.of("w", a), Map.of("w", m.create(f(GW[t]))), decays, LR[t]);
+            }
+            Path file = dir.resolve("optimizer.bin");
+            one.save(file);
+            AdamW two = new AdamW(B1, B2, EPS);
+            two.load(file, m);
+            assertEquals(2, two.step());
+            // b takes a's state: copy the parameter, then both take the same third step
+            b.set(a.toFloatArray());
+            one.update(Map.of("w", a), Map.of("w", m.create(f(GW[2]))), decays, LR[2]);
+            two.update(Map.of("w", b), Map.of("w", m.create(f(GW[2]))), decays, LR[2]);
+            assertArrayEquals(a.toFloatArray(), b.toFloatArray());
+            // a fresh optimizer (no state) would have moved elsewhere
+            NDArray c = m.create(f(W0));
+            c.set(b.toFloatArray());
+            AdamW fresh = new AdamW(B1, B2, EPS);
+            NDArray before = c.duplicate();
+            fresh.update(Map.of("w", c), Map.of("w", m.create(f(GW[2]))), decays, LR[2]);
+            assertTrue(c.sub(before).abs().max().getFloat() > 0);
+        }
+    }
+
+    @Test
+    void noDecayForNormsBiasesScalesTokensAndTables() {
+        String[] none = {
+            "transformer.blocks.0.norm1.weight",
+            "transformer.blocks.0.norm2_imag.weight",
+            "transformer.blocks.0.norm2_text.bias",
+            "transformer.blocks.1.norm2_vl.weight",
+            "transformer.norm.weight",
+            "text_embeddings.LayerNorm.weight",
+            "transformer.blocks.0.attn.q_bias",
+            "transformer.blocks.0.attn.proj.bias",
+            "transformer.blocks.0.gamma_1",
+            "transformer.cls_token",
+            "mim_mask_token",
+            "relative_position_bias_table",
+            "logit_scale",
+            "logit_vl_scale",
+            "text_embeddings.position_embeddings.weight",
+            "token_type_embeddings.weight",
+        };
+        String[] decayed = {
+            "transformer.blocks.0.attn.qkv.weight",
+            "transformer.blocks.0.mlp_imag.fc1.weight",
+            "transformer.patch_embed.proj.weight",
+            "itc_text_proj.fc.weight",
+            "mlm_score.decoder.weight",
+            "itm_score.fc.weight",
+        };
+        dev.vlmo.model.VlmoModel model =
+                new dev.vlmo.model.VlmoModel(
+                        dev.vlmo.model.VlmoConfig.tiny().withLayers(2).withMimTargets(4));
+        Map<String, Parameter> params = model.namedParameters();
+        for (String n : none) {
+            Parameter p = params.get(n);
+            assertTrue(p != null, "no parameter " + n);
+            assertTrue(!Trainer.decays(n, p), n + " is decayed");
+        }
+        for (String n : decayed) {
+            assertTrue(Trainer.decays(n, params.get(n)), n + " is not decayed");
+        }
+        assertEquals(new Shape(1, 1, 64), params.get("mim_mask_token").getShape());
+    }
+}
