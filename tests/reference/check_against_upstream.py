@@ -2,7 +2,7 @@
 
     OPENBLAS_NUM_THREADS=2 /usr/bin/python3 tests/reference/check_against_upstream.py [GIT_DIR]
 
-GIT_DIR is a clone (bare is fine) of microsoft/unilm; default /work/.mirror/microsoft+unilm/repo.
+GIT_DIR is a clone (bare is fine) of microsoft/unilm (required).
 The upstream files are read with `git show` and executed, not copied: multiway_transformer.py is
 imported with small stand-ins for its timm / pytorch_lightning imports, and the methods
 build_relative_position_embed, get_rel_pos_bias, infer, infer_text and infer_image are taken from
@@ -201,7 +201,9 @@ def check_resolution_change(git_dir, cfg, ours, up, config, new_size=48) -> bool
 
 
 def main():
-    git_dir = sys.argv[1] if len(sys.argv) > 1 else "/work/.mirror/microsoft+unilm/repo"
+    if len(sys.argv) < 2:
+        sys.exit("usage: check_against_upstream.py GIT_DIR (a clone of microsoft/unilm)")
+    git_dir = sys.argv[1]
     torch.set_num_threads(1)
     install_stand_ins()
     ok = True

@@ -235,6 +235,18 @@ public final class Plan {
                                 + " .vocabulary(Path.of(\"bert-base-uncased-vocab.txt\"))");
             }
         }
+        if (s.epochs() > 0) {
+            for (DataRef r : s.data()) {
+                if (r instanceof DataRef.WebDataset) {
+                    throw new IllegalArgumentException(
+                            where
+                                    + ": "
+                                    + r.describe()
+                                    + " is streamed and its length is not known before reading"
+                                    + " it; use steps(n) instead of epochs(n)");
+                }
+            }
+        }
         if (s.batchSize() % (shards * s.gradientAccumulation()) != 0) {
             throw new IllegalArgumentException(
                     where
