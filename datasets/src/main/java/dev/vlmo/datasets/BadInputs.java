@@ -2,8 +2,11 @@ package dev.vlmo.datasets;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -11,7 +14,9 @@ import java.util.TreeMap;
  * over-long text, an unknown answer, a truncated shard): skip it and count it, or fail at once.
  *
  * <p>Thread-safe: loader workers report into the same instance. {@link #summary()} names the first
- * offenders so that a user can find and fix them.
+ * offenders so that a user can find and fix them. Counts are of occurrences (a bad file read in
+ * every epoch counts once per epoch), but an offender, identified by its {@code where}, is listed
+ * once, with the number of times it was reported.
  */
 public final class BadInputs {
     /** How many offenders the summary names. */
@@ -19,8 +24,23 @@ public final class BadInputs {
 
     private final boolean strict;
     private final Map<String, Integer> counts = new TreeMap<>();
-    private final List<String> first = new ArrayList<>();
+
+    /** The first offenders by {@code where}: their first description and occurrence count. */
+    private final Map<String, Offender> first = new LinkedHashMap<>();
+
+    /** Every distinct {@code where} reported, to count offenders beyond the first ones. */
+    private final Set<String> seen = new HashSet<>();
+
     private int total;
+
+    private static final class Offender {
+        final String description;
+        int occurrences = 1;
+
+        Offender(String description) {
+            this.description = description;
+        }
+    }
 
     private BadInputs(boolean strict) {
         this.strict = strict;
@@ -76,8 +96,11 @@ public final class BadInputs {
         synchronized (this) {
             counts.merge(kind, 1, Integer::sum);
             total++;
-            if (first.size() < FIRST_OFFENDERS) {
-                first.add(kind + " at " + where + detail);
+            Offender o = first.get(where);
+            if (o != null) {
+                o.occurrences++;
+            } else if (seen.add(where) && first.size() < FIRST_OFFENDERS) {
+                first.put(where, new Offender(kind + " at " + where + detail));
             }
         }
     }
@@ -101,16 +124,44 @@ public final class BadInputs {
     }
 
     /**
-     * Returns the first offenders, each as {@code "kind at where: cause"}.
+     * Returns the number of distinct offenders (distinct {@code where}s) reported so far.
      *
-     * @return up to {@link #FIRST_OFFENDERS} entries in the order they were reported
+     * @return the distinct count, at most {@link #total()}
      */
-    public synchronized List<String> firstOffenders() {
-        return List.copyOf(first);
+    public synchronized int distinctOffenders() {
+        return seen.size();
     }
 
     /**
-     * Summarises what was skipped: counts per kind and the first offenders.
+     * Returns the first distinct offenders, each as {@code "kind at where: cause"}, as first
+     * reported; an offender reported again (in a later epoch, say) is not listed again.
+     *
+     * @return up to {@link #FIRST_OFFENDERS} entries in the order they were first reported
+     */
+    public synchronized List<String> firstOffenders() {
+        List<String> out = new ArrayList<>(first.size());
+        for (Offender o : first.values()) {
+            out.add(o.description);
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * Returns how many times each of the {@link #firstOffenders() first offenders} was reported.
+     *
+     * @return occurrences by {@code where}, in the order first reported
+     */
+    public synchronized Map<String, Integer> firstOffenderOccurrences() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Offender> e : first.entrySet()) {
+            out.put(e.getKey(), e.getValue().occurrences);
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * Summarises what was skipped: counts per kind (occurrences) and the first distinct offenders,
+     * each listed once with {@code (xN)} when it was reported N > 1 times.
      *
      * @return a multi-line summary, or {@code "no bad input"}
      */
@@ -119,12 +170,21 @@ public final class BadInputs {
             return "no bad input";
         }
         StringBuilder sb = new StringBuilder();
-        sb.append("skipped ").append(total).append(" bad input(s): ").append(counts);
-        for (String f : first) {
-            sb.append("\n  ").append(f);
+        sb.append("skipped ").append(total).append(" bad input(s)");
+        if (seen.size() < total) {
+            sb.append(" from ").append(seen.size()).append(" distinct offender(s)");
         }
-        if (total > first.size()) {
-            sb.append("\n  ... and ").append(total - first.size()).append(" more");
+        sb.append(": ").append(counts);
+        for (Offender o : first.values()) {
+            sb.append("\n  ").append(o.description);
+            if (o.occurrences > 1) {
+                sb.append(" (x").append(o.occurrences).append(")");
+            }
+        }
+        if (seen.size() > first.size()) {
+            sb.append("\n  ... and ")
+                    .append(seen.size() - first.size())
+                    .append(" more offender(s)");
         }
         return sb.toString();
     }

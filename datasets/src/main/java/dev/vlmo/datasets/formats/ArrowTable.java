@@ -1,5 +1,6 @@
 package dev.vlmo.datasets.formats;
 
+import dev.vlmo.datasets.BadInputs;
 import dev.vlmo.datasets.DataException;
 import dev.vlmo.datasets.Dataset;
 import dev.vlmo.datasets.ImageRef;
@@ -28,7 +29,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * One of the reference's Arrow IPC files, memory-mapped and read one record batch at a time (never
  * the whole table). Views: {@link #captions()} (COCO, Flickr30k, CC, SBU, VG: one sample per
  * caption), {@link #texts()} (wikibk), {@link #vqa(int)} and {@link #nlvr2()} (one sample per
- * question). Row access is synchronised, so loader workers can share a table.
+ * question). Row access is synchronised, so loader workers can share a table. Questions whose text
+ * or answer is bad are reported to a {@link BadInputs} and left out of the views.
  */
 public final class ArrowTable implements AutoCloseable {
     private final Path file;
@@ -38,6 +40,7 @@ public final class ArrowTable implements AutoCloseable {
     private final List<ArrowBlock> blocks;
     private final int[] blockStart;
     private final int rows;
+    private final BadInputs bad = BadInputs.skipAndCount();
     private int loaded = -1;
 
     private ArrowTable(Path file) throws IOException {
@@ -201,15 +204,37 @@ public final class ArrowTable implements AutoCloseable {
         };
     }
 
+    /**
+     * Returns where the {@link #vqa(int)} and {@link #nlvr2()} views without an explicit policy
+     * report the questions they skip (skip-and-count).
+     *
+     * @return this table's own report
+     */
+    public BadInputs badInputs() {
+        return bad;
+    }
+
     /** Maps sample indices to (row, item) through the sizes of a list column. */
     private record Index(int[] row, int[] item) {}
 
+    /** Decides whether item {@code k} of a row is kept; reports it when not. */
+    private interface Check {
+        boolean keep(int row, int k);
+    }
+
     private Index index(String listColumn) {
+        return index(listColumn, (row, k) -> true);
+    }
+
+    private Index index(String listColumn, Check check) {
         List<Integer> r = new ArrayList<>();
         List<Integer> it = new ArrayList<>();
         for (int row = 0; row < rows; row++) {
             int n = list(row, listColumn).size();
             for (int k = 0; k < n; k++) {
+                if (!check.keep(row, k)) {
+                    continue;
+                }
                 r.add(row);
                 it.add(k);
             }
@@ -264,13 +289,71 @@ public final class ArrowTable implements AutoCloseable {
 
     /**
      * Returns the questions of a VQA table ({@code image}, {@code questions}, {@code answers},
-     * {@code answer_labels}, {@code answer_scores}, {@code question_id}), one per question.
+     * {@code answer_labels}, {@code answer_scores}, {@code question_id}), one per question,
+     * reporting skipped questions to {@link #badInputs()}.
      *
      * @param numAnswers the answer vocabulary size, to check labels against
      * @return a lazy dataset over the file
+     * @see #vqa(int, BadInputs)
      */
     public Dataset<VqaExample> vqa(int numAnswers) {
-        Index ix = index("questions");
+        return vqa(numAnswers, bad);
+    }
+
+    /**
+     * Returns the questions of a VQA table, one per question. A question with an empty text ("empty
+     * question"), or with an answer label outside {@code [0, numAnswers)} or labels and scores of
+     * different lengths ("unknown answer") is reported to {@code bad} and left out when the view is
+     * made (only the list columns are read for that, not the images). Unreadable image bytes are
+     * found when the image is loaded, and reported by the collator.
+     *
+     * @param numAnswers the answer vocabulary size, to check labels against
+     * @param bad where to report skipped questions (strict mode throws at the first)
+     * @return a lazy dataset over the file
+     */
+    public Dataset<VqaExample> vqa(int numAnswers, BadInputs bad) {
+        Index ix =
+                index(
+                        "questions",
+                        (row, k) -> {
+                            String where = file.getFileName() + " row " + row + " question " + k;
+                            Object q = list(row, "questions").get(k);
+                            if (q == null || String.valueOf(q).isBlank()) {
+                                bad.report("empty question", where, null);
+                                return false;
+                            }
+                            List<?> labels = at(list(row, "answer_labels"), k);
+                            List<?> scores = at(list(row, "answer_scores"), k);
+                            if (labels.size() != scores.size()) {
+                                bad.report(
+                                        "unknown answer",
+                                        where
+                                                + " ("
+                                                + labels.size()
+                                                + " labels but "
+                                                + scores.size()
+                                                + " scores)",
+                                        null);
+                                return false;
+                            }
+                            for (Object l : labels) {
+                                if (!(l instanceof Number n)
+                                        || n.intValue() < 0
+                                        || n.intValue() >= numAnswers) {
+                                    bad.report(
+                                            "unknown answer",
+                                            where
+                                                    + " (label "
+                                                    + l
+                                                    + " outside the "
+                                                    + numAnswers
+                                                    + " answers)",
+                                            null);
+                                    return false;
+                                }
+                            }
+                            return true;
+                        });
         return new Dataset<>() {
             @Override
             public int size() {
@@ -290,18 +373,6 @@ public final class ArrowTable implements AutoCloseable {
                 for (int j = 0; j < l.length; j++) {
                     l[j] = ((Number) labels.get(j)).intValue();
                     s[j] = ((Number) scores.get(j)).floatValue();
-                    if (l[j] < 0 || l[j] >= numAnswers) {
-                        throw new DataException(
-                                "answer label "
-                                        + l[j]
-                                        + " in "
-                                        + file
-                                        + " row "
-                                        + row
-                                        + " is outside the "
-                                        + numAnswers
-                                        + " answers");
-                    }
                 }
                 Object qid = at(list(row, "question_id"), k, null);
                 return new VqaExample(
@@ -318,12 +389,45 @@ public final class ArrowTable implements AutoCloseable {
 
     /**
      * Returns the statements of an NLVR2 table ({@code image_0}, {@code image_1}, {@code
-     * questions}, {@code answers} "True"/"False", {@code identifier}).
+     * questions}, {@code answers} "True"/"False", {@code identifier}), reporting skipped statements
+     * to {@link #badInputs()}.
      *
      * @return a lazy dataset over the file
+     * @see #nlvr2(BadInputs)
      */
     public Dataset<Nlvr2Example> nlvr2() {
-        Index ix = index("questions");
+        return nlvr2(bad);
+    }
+
+    /**
+     * Returns the statements of an NLVR2 table, one per statement. A statement with an empty text
+     * ("empty text") or an answer other than "True"/"False" ("bad label", as {@link Nlvr2#read}
+     * says) is reported to {@code bad} and left out when the view is made. Unreadable image bytes
+     * are found when the images are loaded, and reported by the collator.
+     *
+     * @param bad where to report skipped statements (strict mode throws at the first)
+     * @return a lazy dataset over the file
+     */
+    public Dataset<Nlvr2Example> nlvr2(BadInputs bad) {
+        Index ix =
+                index(
+                        "questions",
+                        (row, k) -> {
+                            String where = file.getFileName() + " row " + row + " question " + k;
+                            Object q = list(row, "questions").get(k);
+                            if (q == null || String.valueOf(q).isBlank()) {
+                                bad.report("empty text", where, null);
+                                return false;
+                            }
+                            Object a = at(list(row, "answers"), k, null);
+                            String label = a == null ? "" : String.valueOf(a);
+                            if (!label.equalsIgnoreCase("true")
+                                    && !label.equalsIgnoreCase("false")) {
+                                bad.report("bad label", where + " (label '" + label + "')", null);
+                                return false;
+                            }
+                            return true;
+                        });
         return new Dataset<>() {
             @Override
             public int size() {
