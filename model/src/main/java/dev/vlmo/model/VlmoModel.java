@@ -575,7 +575,11 @@ public final class VlmoModel extends Module {
         long[] flat = indexCache.computeIfAbsent(kind, this::buildIndex);
         int n = (int) Math.round(Math.sqrt(flat.length));
         NDArray table = value(ps, relativeTable, like, training); // (R, H*L)
-        NDArray idx = like.getManager().create(flat, new Shape(n, n));
+        // copied into engine-owned memory: the gather's backward keeps the index, and on the CPU
+        // an array made from a Java buffer only wraps that buffer
+        NDArray wrapped = like.getManager().create(flat, new Shape(n, n));
+        NDArray idx = wrapped.duplicate();
+        wrapped.close();
         NDArray bias =
                 ai.djl.nn.core.Embedding.embedding(
                                 idx, table, ai.djl.ndarray.types.SparseFormat.DENSE)
