@@ -18,7 +18,6 @@ import dev.vlmo.model.VlmoModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import tech.tablesaw.api.DoubleColumn;
@@ -223,13 +222,5 @@ public final class Run implements AutoCloseable {
     @Override
     public String toString() {
         return "Run(" + plan.model().name() + ", " + plan.stages().size() + " stages, " + dir + ")";
-    }
-
-    static List<String> names(List<ImageText> p) {
-        List<String> out = new ArrayList<>();
-        for (ImageText x : p) {
-            out.add(x.text());
-        }
-        return out;
     }
 }

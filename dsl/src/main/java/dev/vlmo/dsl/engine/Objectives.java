@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.vlmo.dsl.ItmNegatives;
@@ -351,9 +350,5 @@ final class Objectives {
             out[i] = idx[i] + from;
         }
         return out;
-    }
-
-    static NDArray floatOf(NDArray a) {
-        return a.toType(DataType.FLOAT32, false);
     }
 }

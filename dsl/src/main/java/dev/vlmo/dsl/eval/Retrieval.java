@@ -1,6 +1,5 @@
 package dev.vlmo.dsl.eval;
 
-import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -131,9 +130,5 @@ public final class Retrieval {
      */
     public static double chanceImageRecall(int images, int k) {
         return Math.min(1.0, (double) k / images);
-    }
-
-    static int[] copy(int[] a) {
-        return Arrays.copyOf(a, a.length);
     }
 }
