@@ -85,6 +85,16 @@ public sealed interface DataRef {
         public String describe() {
             return "built-in world (seed " + seed + ", " + trainScenes + " train scenes)";
         }
+
+        /**
+         * Returns this world, generated once per image size and shared by training and evaluation.
+         *
+         * @param imageSize the side of rendered images
+         * @return the world
+         */
+        public dev.vlmo.datasets.synthetic.SyntheticWorld world(int imageSize) {
+            return Worlds.of(this, imageSize);
+        }
     }
 
     /**

@@ -114,12 +114,7 @@ public final class Run implements AutoCloseable {
      */
     public Retrieval.Recall retrieval(DataRef.BuiltIn world, SyntheticWorld.Split split) {
         int size = plan.model().imageSize();
-        SyntheticWorld w =
-                SyntheticWorld.builder()
-                        .seed(world.seed())
-                        .scenes(world.trainScenes(), world.evalScenes(), world.evalScenes())
-                        .renderSize(size)
-                        .build();
+        SyntheticWorld w = world.world(size);
         List<ImageText> pairs = w.captions(split);
         int images = w.scenes(split).size();
         int[] owner = new int[pairs.size()];

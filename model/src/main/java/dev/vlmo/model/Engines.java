@@ -1,6 +1,7 @@
 package dev.vlmo.model;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.Locale;
 
@@ -55,6 +56,20 @@ public final class Engines {
         }
         throw new IllegalArgumentException(
                 "engine '" + want + "' is not available; available: " + Engine.getAllEngines());
+    }
+
+    /**
+     * Copies an array created from a Java buffer into memory the engine owns, and closes the
+     * original. On the CPU, DJL's PyTorch engine wraps such buffers without copying; an array the
+     * autograd graph may keep for the backward pass must not depend on a Java buffer's lifetime.
+     *
+     * @param fromJava an array made by {@code NDManager.create(...)} from Java data
+     * @return an engine-owned copy on the same manager
+     */
+    public static NDArray owned(NDArray fromJava) {
+        NDArray copy = fromJava.duplicate();
+        fromJava.close();
+        return copy;
     }
 
     /**

@@ -575,11 +575,8 @@ public final class VlmoModel extends Module {
         long[] flat = indexCache.computeIfAbsent(kind, this::buildIndex);
         int n = (int) Math.round(Math.sqrt(flat.length));
         NDArray table = value(ps, relativeTable, like, training); // (R, H*L)
-        // copied into engine-owned memory: the gather's backward keeps the index, and on the CPU
-        // an array made from a Java buffer only wraps that buffer
-        NDArray wrapped = like.getManager().create(flat, new Shape(n, n));
-        NDArray idx = wrapped.duplicate();
-        wrapped.close();
+        // the gather's backward keeps the index: it must live in engine-owned memory
+        NDArray idx = Engines.owned(like.getManager().create(flat, new Shape(n, n)));
         NDArray bias =
                 ai.djl.nn.core.Embedding.embedding(
                                 idx, table, ai.djl.ndarray.types.SparseFormat.DENSE)

@@ -22,9 +22,7 @@ import dev.vlmo.dsl.Stage;
 import dev.vlmo.model.VlmoConfig;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -46,9 +44,6 @@ import java.util.function.Function;
  * cut to a multiple of devices x accumulation steps.
  */
 final class StageData implements AutoCloseable {
-
-    private static final Map<DataRef.BuiltIn, Map<Integer, SyntheticWorld>> WORLDS =
-            new ConcurrentHashMap<>();
 
     /** Refill rounds for a random-access batch that lost samples to bad input. */
     private static final int REFILL_ROUNDS = 4;
@@ -84,18 +79,7 @@ final class StageData implements AutoCloseable {
      * @return the world
      */
     static SyntheticWorld world(DataRef.BuiltIn ref, int imageSize) {
-        return WORLDS.computeIfAbsent(ref, k -> new ConcurrentHashMap<>())
-                .computeIfAbsent(
-                        imageSize,
-                        s ->
-                                SyntheticWorld.builder()
-                                        .seed(ref.seed())
-                                        .scenes(
-                                                ref.trainScenes(),
-                                                ref.evalScenes(),
-                                                ref.evalScenes())
-                                        .renderSize(s)
-                                        .build());
+        return ref.world(imageSize);
     }
 
     static StageData open(Plan.StagePlan p, VlmoConfig model, WordPieceTokenizer tokenizer) {

@@ -393,7 +393,7 @@ public final class Trainer {
                 int s = b.imageSize();
                 int per = 3 * s * s;
                 float[] px = java.util.Arrays.copyOfRange(b.images(), from * per, (from + n) * per);
-                images = owned(m.create(px, new Shape(n, 3, s, s)));
+                images = Engines.owned(m.create(px, new Shape(n, 3, s, s)));
             }
             if (b.patchMasks() != null) {
                 int np = b.numPatches();
@@ -402,7 +402,7 @@ public final class Trainer {
                 for (int i = 0; i < n * np; i++) {
                     pm[i] = src[from * np + i] ? 1f : 0f;
                 }
-                patchMask = owned(m.create(pm, new Shape(n, np)));
+                patchMask = Engines.owned(m.create(pm, new Shape(n, np)));
             }
             NDArray ids = null;
             NDArray mask = null;
@@ -432,18 +432,7 @@ public final class Trainer {
             for (int i = 0; i < n * t; i++) {
                 out[i] = src[from * t + i];
             }
-            return owned(m.create(out, new Shape(n, t)));
-        }
-
-        /**
-         * Copies an array made from a Java buffer into engine-owned memory. On the CPU, PyTorch
-         * wraps such buffers without copying; the autograd graph may keep tensors it saves from
-         * them, so they must not depend on the lifetime of a Java buffer.
-         */
-        static NDArray owned(NDArray fromJava) {
-            NDArray copy = fromJava.duplicate();
-            fromJava.close();
-            return copy;
+            return Engines.owned(m.create(out, new Shape(n, t)));
         }
 
         Inputs rows(int from, int n, NDManager m) {
