@@ -41,6 +41,51 @@ public final class Dsl {
     }
 
     /**
+     * Fine-tuning for VQA (fusion encoder, soft-score binary cross-entropy, answers from the data).
+     *
+     * @return the task, on the built-in world until {@code data(...)} is given
+     */
+    public static Finetune vqa() {
+        return Finetune.of(Finetune.Task.VQA, false);
+    }
+
+    /**
+     * Fine-tuning for NLVR2 (two fusion passes, token types 1 and 2, cross-entropy).
+     *
+     * @return the task, on the built-in world until {@code data(...)} is given
+     */
+    public static Finetune nlvr2() {
+        return Finetune.of(Finetune.Task.NLVR2, false);
+    }
+
+    /**
+     * Fine-tuning for image-text retrieval (the dual encoder with the contrastive loss).
+     *
+     * @return the task, on the built-in world until {@code data(...)} is given
+     */
+    public static Finetune retrieval() {
+        return Finetune.of(Finetune.Task.RETRIEVAL, false);
+    }
+
+    /**
+     * Full fine-tuning for image classification with the vision expert alone.
+     *
+     * @return the task, on the built-in world until {@code data(...)} is given
+     */
+    public static Finetune classification() {
+        return Finetune.of(Finetune.Task.CLASSIFICATION, false);
+    }
+
+    /**
+     * A linear probe: the classification head trained on the frozen vision expert.
+     *
+     * @return the task, on the built-in world until {@code data(...)} is given
+     */
+    public static Finetune linearProbe() {
+        return Finetune.of(Finetune.Task.CLASSIFICATION, true);
+    }
+
+    /**
      * The built-in synthetic world (seed 0, 2000 training scenes, 200 per evaluation split).
      *
      * @return the data reference

@@ -420,7 +420,7 @@ public final class Plan {
         };
     }
 
-    private static VlmoConfig smokeModel(VlmoConfig c) {
+    static VlmoConfig smokeModel(VlmoConfig c) {
         VlmoConfig t = VlmoConfig.tiny();
         return c.withHeads(t.heads())
                 .withHidden(t.hidden())

@@ -209,6 +209,41 @@ public final class Run implements AutoCloseable {
         return NDArrays.concat(parts, 0);
     }
 
+    /**
+     * Fine-tunes a copy of this run's model on one downstream task and evaluates it; the run's own
+     * model is unchanged, so several fine-tunes branch from the same pretrained weights.
+     *
+     * @param task the task, e.g. {@code vqa().steps(300)}
+     * @return the fine-tuned model with its evaluation (close it when done)
+     */
+    public FinetuneRun finetune(Finetune task) {
+        java.util.Objects.requireNonNull(task, "task");
+        Runtime rt = plan.runtime();
+        Finetune t = rt.isSmoke() ? task.smoke(plan.model().imageSize()) : task;
+        return dev.vlmo.dsl.engine.FineTuner.run(
+                t,
+                plan.model(),
+                dev.vlmo.model.checkpoint.CheckpointExporter.stateDict(model),
+                "the pretrained run in " + dir,
+                tokenizer,
+                rt,
+                finetuneDir(dir, t));
+    }
+
+    /** A fresh directory {@code finetune-NAME[-N]} under a run directory (or a temporary one). */
+    static Path finetuneDir(Path parent, Finetune task) {
+        try {
+            Path base = parent != null ? parent : java.nio.file.Files.createTempDirectory("vlmo-");
+            Path d = base.resolve("finetune-" + task.name());
+            for (int i = 2; java.nio.file.Files.exists(d); i++) {
+                d = base.resolve("finetune-" + task.name() + "-" + i);
+            }
+            return d;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a directory for " + task.name(), e);
+        }
+    }
+
     @Override
     public void close() {
         manager.close();

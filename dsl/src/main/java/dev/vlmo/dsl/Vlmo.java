@@ -206,6 +206,59 @@ public final class Vlmo {
         return Trainer.run(compile(runtime), runtime);
     }
 
+    /**
+     * Fine-tunes this description's model from its checkpoint ({@link #startFrom(Path)}: a
+     * reference {@code .pt} file, official or exported, or a run's {@code model.params}) on one
+     * downstream task, without pretraining; the stages, if any, are ignored.
+     *
+     * @param task the task
+     * @param runtime where and how (its run directory receives {@code finetune-TASK})
+     * @return the fine-tuned model with its evaluation
+     * @throws IllegalStateException if no checkpoint is given
+     */
+    public FinetuneRun finetune(Finetune task, Runtime runtime) {
+        Objects.requireNonNull(task, "task");
+        if (startFrom == null) {
+            throw new IllegalStateException(
+                    "finetune needs pretrained weights: add .startFrom(checkpoint) to the"
+                            + " description, or fine-tune a finished run with run.finetune(task)");
+        }
+        VlmoConfig c = config;
+        Finetune t = task;
+        if (runtime.isSmoke()) {
+            c = Plan.smokeModel(c);
+            t = task.smoke(c.imageSize());
+        }
+        java.util.Map<String, dev.vlmo.model.checkpoint.TensorData> weights;
+        try {
+            if (startFrom.getFileName().toString().endsWith(".pt")) {
+                weights = dev.vlmo.model.checkpoint.TorchCheckpoint.read(startFrom);
+            } else {
+                try (ai.djl.ndarray.NDManager m =
+                        dev.vlmo.model.Engines.newManager(runtime.engine())) {
+                    dev.vlmo.model.VlmoModel model = new dev.vlmo.model.VlmoModel(c).initialize(m);
+                    model.load(startFrom, m);
+                    weights = dev.vlmo.model.checkpoint.CheckpointExporter.stateDict(model);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + startFrom, e);
+        }
+        dev.vlmo.datasets.text.WordPieceTokenizer tok =
+                new dev.vlmo.datasets.text.WordPieceTokenizer(
+                        vocabulary != null && !runtime.isSmoke()
+                                ? dev.vlmo.datasets.text.Vocabulary.load(vocabulary)
+                                : dev.vlmo.datasets.synthetic.SyntheticWorld.lexiconVocabulary());
+        return dev.vlmo.dsl.engine.FineTuner.run(
+                t,
+                c,
+                weights,
+                startFrom.toString(),
+                tok,
+                runtime,
+                Run.finetuneDir(runtime.runDir(), t));
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Vlmo v && toString().equals(v.toString());

@@ -67,11 +67,31 @@ public final class AdamW {
             Map<String, NDArray> grads,
             Map<String, Double> decays,
             double lr) {
+        update(params, grads, decays, Map.of(), lr);
+    }
+
+    /**
+     * Applies one update to every parameter, in place, some parameters learning at a multiple of
+     * the rate (a fine-tuned head's {@code lr_mult}).
+     *
+     * @param params parameters by name
+     * @param grads their gradients by name (same keys)
+     * @param decays weight decay per name (0 for no decay)
+     * @param lrScales learning-rate multiplier per name (1 when absent)
+     * @param baseLr the learning rate of this step
+     */
+    public void update(
+            Map<String, NDArray> params,
+            Map<String, NDArray> grads,
+            Map<String, Double> decays,
+            Map<String, Double> lrScales,
+            double baseLr) {
         step++;
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             String name = e.getKey();
+            double lr = baseLr * lrScales.getOrDefault(name, 1.0);
             // a detached view shares the parameter's storage: updating it in place is allowed
             // even on threads where the engine records gradients (PyTorch's grad mode is per
             // thread, and notebook or recipe threads start with it on)

@@ -211,6 +211,18 @@ final class Sources {
     }
 
     private static List<ImageText> karpathy(DataRef.Karpathy k, BadInputs bad) {
+        return karpathy(k, TRAIN_SPLITS, bad);
+    }
+
+    /**
+     * Reads the captions of some Karpathy splits of a COCO or Flickr30k folder.
+     *
+     * @param k the dataset reference
+     * @param splits the splits to keep
+     * @param bad where bad input is reported
+     * @return the pairs, grouped by image, image ids numbered from 0 in file order
+     */
+    static List<ImageText> karpathy(DataRef.Karpathy k, Set<String> splits, BadInputs bad) {
         List<String> names =
                 k.name().equals("coco")
                         ? List.of("dataset_coco.json")
@@ -236,12 +248,12 @@ final class Sources {
         if (!k.name().equals("coco") && Files.isDirectory(flickr)) {
             images = flickr;
         }
-        List<ImageText> all = Karpathy.read(json, images, TRAIN_SPLITS, bad);
+        List<ImageText> all = Karpathy.read(json, images, splits, bad);
         if (all.isEmpty()) {
             throw new IllegalArgumentException(
                     json
-                            + " gives no training caption (splits "
-                            + TRAIN_SPLITS
+                            + " gives no caption (splits "
+                            + splits
                             + ") with an image under "
                             + images.toAbsolutePath()
                             + ": "

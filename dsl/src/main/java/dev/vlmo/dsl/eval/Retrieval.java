@@ -121,6 +121,89 @@ public final class Retrieval {
         return higher;
     }
 
+    /** Scores image-text pairs with the fusion encoder (the ITM head), in batches. */
+    @FunctionalInterface
+    public interface PairScorer {
+        /**
+         * Scores pairs.
+         *
+         * @param images the image index of each pair
+         * @param texts the text index of each pair
+         * @return one score per pair, higher meaning a better match
+         */
+        float[] score(int[] images, int[] texts);
+    }
+
+    /**
+     * Recall after re-ranking each query's top {@code k} candidates of the dual encoder with a pair
+     * scorer: the candidates are ordered by the pair score and stay ahead of every other entry,
+     * which keeps its dual-encoder order.
+     *
+     * @param scores (I x N) dual-encoder scores, row-major
+     * @param images I
+     * @param texts N
+     * @param textImage for each text, the index of its image
+     * @param k candidates re-ranked per query, positive
+     * @param scorer the pair scorer
+     * @return the recalls after re-ranking
+     */
+    public static Recall rerank(
+            float[] scores, int images, int texts, int[] textImage, int k, PairScorer scorer) {
+        if (k <= 0) {
+            throw new IllegalArgumentException("k must be positive, got " + k);
+        }
+        recall(scores, images, texts, textImage); // checks the shapes
+        float[] i2t = scores.clone();
+        int kt = Math.min(k, texts);
+        int[] qi = new int[images * kt];
+        int[] qt = new int[images * kt];
+        for (int i = 0; i < images; i++) {
+            int[] top = top(scores, i * texts, 1, texts, kt);
+            for (int j = 0; j < kt; j++) {
+                qi[i * kt + j] = i;
+                qt[i * kt + j] = top[j];
+            }
+        }
+        float[] s = scorer.score(qi, qt);
+        for (int q = 0; q < s.length; q++) {
+            i2t[qi[q] * texts + qt[q]] = 1e6f + s[q];
+        }
+        float[] t2i = scores.clone();
+        int ki = Math.min(k, images);
+        qi = new int[texts * ki];
+        qt = new int[texts * ki];
+        for (int t = 0; t < texts; t++) {
+            int[] top = top(scores, t, texts, images, ki);
+            for (int j = 0; j < ki; j++) {
+                qi[t * ki + j] = top[j];
+                qt[t * ki + j] = t;
+            }
+        }
+        s = scorer.score(qi, qt);
+        for (int q = 0; q < s.length; q++) {
+            t2i[qi[q] * texts + qt[q]] = 1e6f + s[q];
+        }
+        Recall a = recall(i2t, images, texts, textImage);
+        Recall b = recall(t2i, images, texts, textImage);
+        return new Recall(
+                a.textR1(), a.textR5(), a.textR10(), b.imageR1(), b.imageR5(), b.imageR10());
+    }
+
+    /** The indices of the k best entries, best first, ties to the lower index. */
+    private static int[] top(float[] a, int start, int stride, int count, int k) {
+        Integer[] order = new Integer[count];
+        for (int j = 0; j < count; j++) {
+            order[j] = j;
+        }
+        java.util.Arrays.sort(
+                order, (x, y) -> Float.compare(a[start + y * stride], a[start + x * stride]));
+        int[] out = new int[k];
+        for (int j = 0; j < k; j++) {
+            out[j] = order[j];
+        }
+        return out;
+    }
+
     /**
      * Returns the recall a random scorer reaches in expectation for R@k of image retrieval.
      *

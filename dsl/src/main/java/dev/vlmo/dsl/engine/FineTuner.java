@@ -1,0 +1,734 @@
+package dev.vlmo.dsl.engine;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.vlmo.datasets.BadInputs;
+import dev.vlmo.datasets.ImageRef;
+import dev.vlmo.datasets.ImageText;
+import dev.vlmo.datasets.LabeledImage;
+import dev.vlmo.datasets.Nlvr2Example;
+import dev.vlmo.datasets.VqaExample;
+import dev.vlmo.datasets.batch.Batch;
+import dev.vlmo.datasets.batch.Collator;
+import dev.vlmo.datasets.batch.Collators;
+import dev.vlmo.datasets.batch.TextEncoder;
+import dev.vlmo.datasets.image.ImageTransform;
+import dev.vlmo.datasets.image.Transforms;
+import dev.vlmo.datasets.text.WordPieceTokenizer;
+import dev.vlmo.dsl.DeviceRef;
+import dev.vlmo.dsl.Finetune;
+import dev.vlmo.dsl.FinetuneRun;
+import dev.vlmo.dsl.Runtime;
+import dev.vlmo.dsl.eval.Classification;
+import dev.vlmo.dsl.eval.Retrieval;
+import dev.vlmo.dsl.eval.VqaAccuracy;
+import dev.vlmo.dsl.infer.ClassifierHead;
+import dev.vlmo.dsl.infer.Predictor;
+import dev.vlmo.model.Engines;
+import dev.vlmo.model.VlmoConfig;
+import dev.vlmo.model.VlmoModel;
+import dev.vlmo.model.checkpoint.CheckpointImporter;
+import dev.vlmo.model.checkpoint.TensorData;
+import dev.vlmo.model.objectives.Losses;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * Fine-tunes a pretrained model on one downstream task and evaluates it: builds the task's model
+ * from the pretrained weights (resizing positions for a new image size, adding the VQA, NLVR2 or
+ * classification head), trains the parameters the task uses with AdamW (the head at its learning
+ * rate multiple), evaluates on held-out data, and writes metrics, predictions and the model to a
+ * directory.
+ *
+ * <p>Randomness is a function of (seed, step), as in pretraining. Fine-tunes run on the runtime's
+ * first device.
+ */
+public final class FineTuner {
+
+    private static final Pattern BLOCK = Pattern.compile("transformer\\.blocks\\.(\\d+)\\.(.*)");
+
+    private final Finetune task;
+    private final Finetune.Settings settings;
+    private final Runtime runtime;
+    private final Path dir;
+    private final WordPieceTokenizer tokenizer;
+    private final NDManager root;
+    private final VlmoModel model;
+    private final ClassifierHead classifier;
+    private final TaskData data;
+    private final BadInputs bad = BadInputs.skipAndCount();
+
+    private FineTuner(
+            Finetune task,
+            VlmoConfig pretrained,
+            Map<String, TensorData> weights,
+            String source,
+            WordPieceTokenizer tokenizer,
+            Runtime runtime,
+            Path dir) {
+        this.task = task;
+        this.settings = task.resolve(pretrained);
+        this.runtime = runtime;
+        this.dir = dir;
+        this.tokenizer = tokenizer;
+        this.data = TaskData.open(task, settings.imageSize(), bad);
+        if (settings.textLength() > pretrained.maxTextLen()) {
+            throw new IllegalArgumentException(
+                    "textLength "
+                            + settings.textLength()
+                            + " exceeds the model's maxTextLen "
+                            + pretrained.maxTextLen());
+        }
+        VlmoConfig c = pretrained.withImageSize(settings.imageSize());
+        Map<String, TensorData> sd = new LinkedHashMap<>(weights);
+        if (task.task() == Finetune.Task.VQA) {
+            if (c.vqaLabels() != data.answers().size()) {
+                sd.keySet().removeIf(k -> k.startsWith("vqa_classifier."));
+            }
+            c = c.withVqaLabels(data.answers().size());
+        }
+        if (task.task() == Finetune.Task.NLVR2) {
+            c = c.withNlvr2(true);
+        }
+        Engine engine = Engines.get(runtime.engine());
+        this.root = engine.newBaseManager(device(engine, runtime.devices()));
+        try {
+            engine.setRandomSeed((int) task.seed());
+            this.model = new VlmoModel(c).initialize(root);
+            CheckpointImporter.load(model, root, sd, source, CheckpointImporter.Options.LENIENT);
+            this.classifier =
+                    task.task() == Finetune.Task.CLASSIFICATION
+                            ? new ClassifierHead(c.hidden(), data.classes().size()).initialize(root)
+                            : null;
+        } catch (dev.vlmo.model.checkpoint.CheckpointMismatchException e) {
+            root.close();
+            throw new IllegalArgumentException(
+                    "the pretrained weights do not fit the "
+                            + task.name()
+                            + " model: "
+                            + e.getMessage(),
+                    e);
+        } catch (RuntimeException e) {
+            root.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Fine-tunes and evaluates.
+     *
+     * @param task the task
+     * @param pretrained the pretrained model's configuration
+     * @param weights its weights by reference key
+     * @param source where the weights come from, for messages
+     * @param tokenizer the tokenizer of pretraining
+     * @param runtime where and how
+     * @param dir the directory to write (created)
+     * @return the fine-tuned model with its evaluation
+     */
+    public static FinetuneRun run(
+            Finetune task,
+            VlmoConfig pretrained,
+            Map<String, TensorData> weights,
+            String source,
+            WordPieceTokenizer tokenizer,
+            Runtime runtime,
+            Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+        FineTuner t = new FineTuner(task, pretrained, weights, source, tokenizer, runtime, dir);
+        try {
+            Table metrics = t.train();
+            Predictor p =
+                    new Predictor(
+                            t.model,
+                            t.root,
+                            true,
+                            tokenizer,
+                            t.settings.textLength(),
+                            t.data.answers(),
+                            t.classifier,
+                            t.data.classes());
+            Table eval = t.evaluate(p);
+            t.model.save(dir.resolve("model.params"));
+            Files.writeString(dir.resolve("finetune.txt"), task + "\n" + t.settings + "\n");
+            if (t.bad.total() > 0) {
+                System.err.println(task.name() + " skipped bad inputs: " + t.bad.summary());
+            }
+            return new FinetuneRun(task, t.settings, p, metrics, eval, dir);
+        } catch (IOException e) {
+            t.root.close();
+            throw new UncheckedIOException(task.name() + " in " + dir + " failed", e);
+        } catch (RuntimeException e) {
+            t.root.close();
+            throw e;
+        }
+    }
+
+    private static Device device(Engine engine, List<DeviceRef> refs) {
+        DeviceRef r = refs.get(0);
+        if (r.kind().equals("cpu") || engine.getGpuCount() == 0 && !r.kind().equals("gpu")) {
+            return Device.cpu();
+        }
+        int i = r.kind().equals("gpu") ? r.index() : 0;
+        if (i >= engine.getGpuCount()) {
+            throw new IllegalArgumentException(
+                    "gpu("
+                            + i
+                            + ") does not exist: the engine sees "
+                            + engine.getGpuCount()
+                            + " GPU(s)");
+        }
+        return Device.gpu(i);
+    }
+
+    // ------------------------------------------------------------------ training
+
+    /** The parameters a task trains, by name (the model's plus the classifier's). */
+    private Map<String, Parameter> trainable() {
+        Map<String, Parameter> all = new LinkedHashMap<>(model.namedParameters());
+        if (classifier != null) {
+            for (Map.Entry<String, Parameter> e : classifier.namedParameters().entrySet()) {
+                all.put(ClassifierHead.PREFIX + e.getKey(), e.getValue());
+            }
+        }
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : all.entrySet()) {
+            boolean t = trains(e.getKey());
+            e.getValue().freeze(!t);
+            if (t) {
+                out.put(e.getKey(), e.getValue());
+            }
+        }
+        return out;
+    }
+
+    /** Whether the task's forward pass uses (and so trains) a parameter. */
+    boolean trains(String name) {
+        Finetune.Task t = task.task();
+        if (name.startsWith(ClassifierHead.PREFIX)) {
+            return true;
+        }
+        if (task.linearProbe()) {
+            return false;
+        }
+        if (name.startsWith("mlm_score")
+                || name.startsWith("itm_score")
+                || name.startsWith("mim")
+                || name.startsWith("itc_vl_")
+                || name.equals("logit_vl_scale")) {
+            return false;
+        }
+        boolean pair = t == Finetune.Task.VQA || t == Finetune.Task.NLVR2;
+        if (name.startsWith("vqa_classifier")) {
+            return t == Finetune.Task.VQA;
+        }
+        if (name.startsWith("nlvr2_classifier")) {
+            return t == Finetune.Task.NLVR2;
+        }
+        if (name.startsWith("pooler")) {
+            return pair;
+        }
+        if (name.startsWith("itc_") || name.equals("logit_scale")) {
+            return t == Finetune.Task.RETRIEVAL;
+        }
+        if (name.startsWith("text_embeddings")) {
+            return t != Finetune.Task.CLASSIFICATION;
+        }
+        Matcher m = BLOCK.matcher(name);
+        if (m.matches()) {
+            int layer = Integer.parseInt(m.group(1));
+            String rest = m.group(2);
+            boolean vl = rest.startsWith("mlp_vl") || rest.startsWith("norm2_vl");
+            boolean text = rest.startsWith("mlp_text") || rest.startsWith("norm2_text");
+            boolean imag = rest.startsWith("mlp_imag") || rest.startsWith("norm2_imag");
+            boolean fused = layer >= model.config().layers() - model.config().vlLayers();
+            if (pair) {
+                return fused ? !(text || imag) : !vl;
+            }
+            if (vl) {
+                return false;
+            }
+            return t == Finetune.Task.CLASSIFICATION ? !text : true;
+        }
+        return true;
+    }
+
+    private Table train() throws IOException {
+        Map<String, Parameter> train = trainable();
+        if (train.isEmpty()) {
+            throw new IllegalStateException(task.name() + " has no parameter to train");
+        }
+        Map<String, Double> decays = new LinkedHashMap<>();
+        Map<String, Double> scales = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : train.entrySet()) {
+            String n = e.getKey();
+            decays.put(n, Trainer.decays(n, e.getValue()) ? settings.weightDecay() : 0.0);
+            if (n.startsWith("vqa_classifier")
+                    || n.startsWith("nlvr2_classifier")
+                    || n.startsWith(ClassifierHead.PREFIX)) {
+                scales.put(n, settings.headLrMultiplier());
+            }
+        }
+        model.setDropPath(settings.dropPath());
+        List<?> samples = data.train();
+        if (samples.isEmpty()) {
+            throw new IllegalArgumentException(task.name() + ": no training sample");
+        }
+        int batch = Math.min(settings.batchSize(), samples.size());
+        int total =
+                settings.steps() > 0
+                        ? settings.steps()
+                        : settings.epochs() * ((samples.size() + batch - 1) / batch);
+        LearningRate lr =
+                new LearningRate(
+                        settings.learningRate(),
+                        settings.warmupSteps(total),
+                        total,
+                        dev.vlmo.dsl.Schedule.LINEAR);
+        AdamW opt = new AdamW(0.9, 0.98, 1e-8);
+        Collator<Object> collator = collator(true);
+        Path metrics = dir.resolve("metrics.csv");
+        List<Double> losses = new ArrayList<>();
+        List<Double> rates = new ArrayList<>();
+        int logEvery = Math.max(1, runtime.logEvery());
+        long start = System.nanoTime();
+        try (BufferedWriter w = Files.newBufferedWriter(metrics, StandardCharsets.UTF_8)) {
+            w.write("step,loss,lr,samples_per_s,seconds\n");
+            for (int step = 0; step < total; step++) {
+                long t0 = System.nanoTime();
+                List<Object> rows = rows(samples, batch, step);
+                Batch b =
+                        collator.collate(
+                                rows, new SplittableRandom(task.seed() * 7919 + step), bad);
+                if (b.size() == 0) {
+                    continue;
+                }
+                double rate = lr.at(step);
+                double loss = step(b, step, train, decays, scales, opt, rate);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                losses.add(loss);
+                rates.add(rate);
+                w.write(
+                        String.format(
+                                Locale.ROOT,
+                                "%d,%.6f,%.6g,%.3f,%.4f%n",
+                                step + 1,
+                                loss,
+                                rate,
+                                b.size() / secs,
+                                secs));
+                if (!runtime.isQuiet() && ((step + 1) % logEvery == 0 || step + 1 == total)) {
+                    double el = (System.nanoTime() - start) / 1e9;
+                    System.out.printf(
+                            Locale.ROOT,
+                            "%s step %d/%d  loss %.4f  lr %.2e  %.1f samples/s  eta %.0f s%n",
+                            task.name(),
+                            step + 1,
+                            total,
+                            loss,
+                            rate,
+                            b.size() / secs,
+                            el / (step + 1) * (total - step - 1));
+                }
+            }
+        }
+        Table t = Table.create(task.name() + " fine-tuning");
+        double[] steps = new double[losses.size()];
+        for (int i = 0; i < steps.length; i++) {
+            steps[i] = i + 1;
+        }
+        t.addColumns(
+                DoubleColumn.create("step", steps),
+                DoubleColumn.create("loss", losses),
+                DoubleColumn.create("lr", rates));
+        return t;
+    }
+
+    /** The samples of one step: a seeded permutation per epoch, walked in order. */
+    private static List<Object> rows(List<?> samples, int batch, int step) {
+        int n = samples.size();
+        List<Object> out = new ArrayList<>(batch);
+        long from = (long) step * batch;
+        int[] perm = null;
+        long permEpoch = -1;
+        for (long p = from; p < from + batch; p++) {
+            long epoch = p / n;
+            if (epoch != permEpoch) {
+                perm = permutation(n, epoch);
+                permEpoch = epoch;
+            }
+            out.add(samples.get(perm[(int) (p % n)]));
+        }
+        return out;
+    }
+
+    private static int[] permutation(int n, long epoch) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        SplittableRandom r = new SplittableRandom(0x5eed_f00dL + epoch);
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int x = p[i];
+            p[i] = p[j];
+            p[j] = x;
+        }
+        return p;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private Collator<Object> collator(boolean training) {
+        int size = settings.imageSize();
+        ImageTransform tf =
+                training && !data.synthetic() ? Transforms.train(size) : Transforms.eval(size);
+        TextEncoder text = new TextEncoder(tokenizer, settings.textLength());
+        Collator c =
+                switch (task.task()) {
+                    case VQA -> Collators.vqa(text, tf, data.answers().size());
+                    case NLVR2 -> Collators.nlvr2(text, tf);
+                    case RETRIEVAL -> Collators.imageText(text, tf);
+                    case CLASSIFICATION -> Collators.images(tf, null);
+                };
+        return (Collator<Object>) c;
+    }
+
+    private double step(
+            Batch b,
+            int step,
+            Map<String, Parameter> train,
+            Map<String, Double> decays,
+            Map<String, Double> scales,
+            AdamW opt,
+            double rate) {
+        long seed = task.seed() * 1_000_003L + step;
+        root.getEngine().setRandomSeed((int) (seed ^ (seed >>> 32)));
+        try (NDManager sm = root.newSubManager()) {
+            Trainer.Inputs in = Trainer.Inputs.of(b, 0, b.size(), sm);
+            ParameterStore ps = new ParameterStore(sm, false);
+            double value;
+            try (GradientCollector gc = root.getEngine().newGradientCollector()) {
+                NDArray loss = loss(b, in, ps, sm);
+                value = loss.getFloat();
+                gc.backward(loss);
+            }
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            Map<String, NDArray> grads = new LinkedHashMap<>();
+            double sq = 0;
+            for (Map.Entry<String, Parameter> e : train.entrySet()) {
+                NDArray g = e.getValue().getArray().getGradient();
+                g.attach(sm);
+                params.put(e.getKey(), e.getValue().getArray());
+                grads.put(e.getKey(), g);
+                sq += g.square().sum().getFloat();
+            }
+            double norm = Math.sqrt(sq);
+            if (Double.isFinite(norm)) {
+                double clip = settings.gradientClipping();
+                if (clip > 0 && norm > clip) {
+                    for (NDArray g : grads.values()) {
+                        g.muli((float) (clip / (norm + 1e-6)));
+                    }
+                }
+                opt.update(params, grads, decays, scales, rate);
+            } else {
+                System.err.printf(
+                        Locale.ROOT,
+                        "%s step %d: gradient norm is %s; the update was skipped%n",
+                        task.name(),
+                        step + 1,
+                        norm);
+            }
+            for (NDArray g : grads.values()) {
+                g.set(new NDIndex("..."), 0f);
+            }
+            return value;
+        }
+    }
+
+    private NDArray loss(Batch b, Trainer.Inputs in, ParameterStore ps, NDManager sm) {
+        return switch (task.task()) {
+            case VQA -> {
+                NDArray targets =
+                        Engines.owned(
+                                sm.create(b.vqaTargets(), new Shape(b.size(), b.numAnswers())));
+                NDArray pooled =
+                        model.encodePair(ps, in.ids(), in.mask(), in.images(), 1, true).pooled();
+                yield Losses.softBinaryCrossEntropy(model.vqaLogits(ps, pooled, true), targets);
+            }
+            case NLVR2 -> {
+                int s = b.imageSize();
+                NDArray second =
+                        Engines.owned(sm.create(b.images2(), new Shape(b.size(), 3, s, s)));
+                NDArray a =
+                        model.encodePair(ps, in.ids(), in.mask(), in.images(), 1, true).pooled();
+                NDArray c = model.encodePair(ps, in.ids(), in.mask(), second, 2, true).pooled();
+                yield Losses.crossEntropy(model.nlvr2Logits(ps, a, c, true), labels(b, sm));
+            }
+            case RETRIEVAL -> {
+                NDArray img = model.encodeImage(ps, in.images(), false, true).itc();
+                NDArray txt = model.encodeText(ps, in.ids(), in.mask(), false, true).itc();
+                yield Losses.contrastive(img, txt, model.logitScale(ps, img, false, true)).loss();
+            }
+            case CLASSIFICATION -> {
+                NDArray hidden = model.encodeImage(ps, in.images(), false, true).hidden();
+                yield Losses.crossEntropy(classifier.forward(ps, hidden, true), labels(b, sm));
+            }
+        };
+    }
+
+    private static NDArray labels(Batch b, NDManager sm) {
+        long[] l = new long[b.size()];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = b.labels()[i];
+        }
+        return Engines.owned(sm.create(l, new Shape(l.length)));
+    }
+
+    // ------------------------------------------------------------------ evaluation
+
+    private Table evaluate(Predictor p) throws IOException {
+        model.setDropPath(0);
+        Map<String, Double> results = new LinkedHashMap<>();
+        switch (task.task()) {
+            case VQA -> evalVqa(p, results);
+            case NLVR2 -> evalNlvr2(p, results);
+            case RETRIEVAL -> evalRetrieval(p, results);
+            case CLASSIFICATION -> evalClassification(p, results);
+        }
+        Table t = Table.create(task.name() + " on held-out data (" + data.eval().size() + ")");
+        StringColumn kind = StringColumn.create("kind");
+        StringColumn metric = StringColumn.create("metric");
+        DoubleColumn value = DoubleColumn.create("value %");
+        for (Map.Entry<String, Double> e : results.entrySet()) {
+            kind.append("fine-tuned");
+            metric.append(e.getKey());
+            value.append(Math.round(e.getValue() * 1000) / 10.0);
+        }
+        for (Map.Entry<String, Double> e : data.baselines().entrySet()) {
+            kind.append("baseline");
+            metric.append(e.getKey());
+            value.append(Math.round(e.getValue() * 1000) / 10.0);
+        }
+        t.addColumns(kind, metric, value);
+        t.write().csv(dir.resolve("evaluation.csv").toFile());
+        return t;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void evalVqa(Predictor p, Map<String, Double> out) throws IOException {
+        List<VqaExample> ex = (List<VqaExample>) data.eval();
+        List<ImageRef> images = new ArrayList<>();
+        List<String> questions = new ArrayList<>();
+        for (VqaExample e : ex) {
+            images.add(e.image());
+            questions.add(e.question());
+        }
+        float[][] logits = p.vqaLogits(images, questions);
+        double score = 0;
+        double official = 0;
+        int withAnswers = 0;
+        ObjectMapper json = new ObjectMapper();
+        ArrayNode submission = json.createArrayNode();
+        try (BufferedWriter w =
+                Files.newBufferedWriter(dir.resolve("predictions.csv"), StandardCharsets.UTF_8)) {
+            w.write("question_id,predicted,vqa_score\n");
+            for (int i = 0; i < ex.size(); i++) {
+                VqaExample e = ex.get(i);
+                int best = argmax(logits[i]);
+                String answer = data.answers().get(best);
+                double s = VqaAccuracy.score(best, e.labels(), e.scores());
+                score += s;
+                if (!e.answers().isEmpty()) {
+                    official += VqaAccuracy.official(answer, e.answers());
+                    withAnswers++;
+                }
+                w.write(e.questionId() + "," + csv(answer) + "," + s + "\n");
+                submission.addObject().put("question_id", e.questionId()).put("answer", answer);
+            }
+        }
+        json.writerWithDefaultPrettyPrinter()
+                .writeValue(dir.resolve("vqa_submission.json").toFile(), submission);
+        out.put("VQA score (reference)", score / ex.size());
+        if (withAnswers > 0) {
+            out.put("VQA accuracy (official)", official / withAnswers);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void evalNlvr2(Predictor p, Map<String, Double> out) throws IOException {
+        List<Nlvr2Example> ex = (List<Nlvr2Example>) data.eval();
+        List<ImageRef> left = new ArrayList<>();
+        List<ImageRef> right = new ArrayList<>();
+        List<String> statements = new ArrayList<>();
+        for (Nlvr2Example e : ex) {
+            left.add(e.left());
+            right.add(e.right());
+            statements.add(e.statement());
+        }
+        float[] prob = p.judge(left, right, statements);
+        int hits = 0;
+        try (BufferedWriter w =
+                Files.newBufferedWriter(dir.resolve("predictions.csv"), StandardCharsets.UTF_8)) {
+            w.write("identifier,prob_true,label\n");
+            for (int i = 0; i < ex.size(); i++) {
+                boolean pred = prob[i] > 0.5f;
+                hits += pred == ex.get(i).label() ? 1 : 0;
+                w.write(
+                        csv(ex.get(i).identifier())
+                                + ","
+                                + prob[i]
+                                + ","
+                                + ex.get(i).label()
+                                + "\n");
+            }
+        }
+        out.put("NLVR2 accuracy", (double) hits / ex.size());
+    }
+
+    @SuppressWarnings("unchecked")
+    private void evalRetrieval(Predictor p, Map<String, Double> out) throws IOException {
+        List<ImageText> caps = (List<ImageText>) data.eval();
+        List<ImageRef> images = data.evalImages();
+        List<String> texts = new ArrayList<>();
+        int[] owner = new int[caps.size()];
+        for (int i = 0; i < caps.size(); i++) {
+            texts.add(caps.get(i).text());
+            owner[i] = caps.get(i).imageId();
+        }
+        float[][] iv = p.embedImages(images);
+        float[][] tv = p.embedTexts(texts);
+        float[] scores = new float[iv.length * tv.length];
+        for (int i = 0; i < iv.length; i++) {
+            for (int t = 0; t < tv.length; t++) {
+                float dot = 0;
+                for (int j = 0; j < iv[i].length; j++) {
+                    dot += iv[i][j] * tv[t][j];
+                }
+                scores[i * tv.length + t] = dot;
+            }
+        }
+        Retrieval.Recall r = Retrieval.recall(scores, iv.length, tv.length, owner);
+        put(out, "", r);
+        if (task.rerankTop() > 0) {
+            Retrieval.Recall rr =
+                    Retrieval.rerank(
+                            scores,
+                            iv.length,
+                            tv.length,
+                            owner,
+                            task.rerankTop(),
+                            (qi, qt) -> {
+                                List<ImageRef> a = new ArrayList<>();
+                                List<String> b = new ArrayList<>();
+                                for (int q = 0; q < qi.length; q++) {
+                                    a.add(images.get(qi[q]));
+                                    b.add(texts.get(qt[q]));
+                                }
+                                return p.match(a, b);
+                            });
+            put(out, " (ITM re-ranked top " + task.rerankTop() + ")", rr);
+        }
+        try (BufferedWriter w =
+                Files.newBufferedWriter(dir.resolve("predictions.csv"), StandardCharsets.UTF_8)) {
+            w.write("text_index,image,best_image,score\n");
+            for (int t = 0; t < tv.length; t++) {
+                int best = 0;
+                for (int i = 1; i < iv.length; i++) {
+                    if (scores[i * tv.length + t] > scores[best * tv.length + t]) {
+                        best = i;
+                    }
+                }
+                w.write(
+                        t
+                                + ","
+                                + owner[t]
+                                + ","
+                                + best
+                                + ","
+                                + scores[best * tv.length + t]
+                                + "\n");
+            }
+        }
+    }
+
+    private static void put(Map<String, Double> out, String suffix, Retrieval.Recall r) {
+        out.put("TR@1" + suffix, r.textR1());
+        out.put("TR@5" + suffix, r.textR5());
+        out.put("TR@10" + suffix, r.textR10());
+        out.put("IR@1" + suffix, r.imageR1());
+        out.put("IR@5" + suffix, r.imageR5());
+        out.put("IR@10" + suffix, r.imageR10());
+    }
+
+    @SuppressWarnings("unchecked")
+    private void evalClassification(Predictor p, Map<String, Double> out) throws IOException {
+        List<LabeledImage> ex = (List<LabeledImage>) data.eval();
+        List<ImageRef> images = new ArrayList<>();
+        int[] labels = new int[ex.size()];
+        for (int i = 0; i < ex.size(); i++) {
+            images.add(ex.get(i).image());
+            labels[i] = ex.get(i).label();
+        }
+        float[][] logits = p.classLogits(images);
+        out.put("top-1 accuracy", Classification.topK(logits, labels, 1));
+        if (data.classes().size() > 5) {
+            out.put("top-5 accuracy", Classification.topK(logits, labels, 5));
+        }
+        try (BufferedWriter w =
+                Files.newBufferedWriter(dir.resolve("predictions.csv"), StandardCharsets.UTF_8)) {
+            w.write("image,predicted,label\n");
+            for (int i = 0; i < ex.size(); i++) {
+                w.write(
+                        csv(images.get(i).name())
+                                + ","
+                                + data.classes().get(argmax(logits[i]))
+                                + ","
+                                + data.classes().get(labels[i])
+                                + "\n");
+            }
+        }
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static String csv(String s) {
+        return s.contains(",") || s.contains("\"") ? '"' + s.replace("\"", "\"\"") + '"' : s;
+    }
+}

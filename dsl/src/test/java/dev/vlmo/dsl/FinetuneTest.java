@@ -1,0 +1,286 @@
+package dev.vlmo.dsl;
+
+import static dev.vlmo.dsl.Dsl.classification;
+import static dev.vlmo.dsl.Dsl.imageFolder;
+import static dev.vlmo.dsl.Dsl.linearProbe;
+import static dev.vlmo.dsl.Dsl.nlvr2;
+import static dev.vlmo.dsl.Dsl.retrieval;
+import static dev.vlmo.dsl.Dsl.visionLanguage;
+import static dev.vlmo.dsl.Dsl.vqa;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vlmo.datasets.ImageRef;
+import dev.vlmo.datasets.VqaExample;
+import dev.vlmo.datasets.image.RgbImage;
+import dev.vlmo.datasets.synthetic.SyntheticWorld;
+import dev.vlmo.dsl.infer.Index;
+import dev.vlmo.dsl.infer.Predictor;
+import dev.vlmo.model.VlmoConfig;
+import dev.vlmo.model.checkpoint.CheckpointExporter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Fine-tuning descriptions, the engine's invariants, evaluation files and the inference API. */
+class FinetuneTest {
+
+    @TempDir static Path dir;
+    private static Run pretrained;
+
+    @BeforeAll
+    static void pretrain() {
+        pretrained =
+                Fixtures.tiny()
+                        .stage(
+                                visionLanguage()
+                                        .data(Fixtures.WORLD)
+                                        .steps(2)
+                                        .batchSize(8)
+                                        .learningRate(1e-3)
+                                        .warmup(0))
+                        .run(Fixtures.quiet(dir.resolve("pre")));
+    }
+
+    @AfterAll
+    static void close() {
+        pretrained.close();
+    }
+
+    private static Finetune small(Finetune f) {
+        return f.data(Fixtures.WORLD).steps(3).batchSize(8).learningRate(1e-3);
+    }
+
+    // ------------------------------------------------------------------ descriptions
+
+    @Test
+    void defaultsAreTheReferenceFineTuningConfigurations() {
+        Finetune.Settings v = vqa().resolve(VlmoConfig.base());
+        assertEquals(3e-5, v.learningRate());
+        assertEquals(20, v.headLrMultiplier());
+        assertEquals(480, v.imageSize());
+        assertEquals(128, v.batchSize());
+        assertEquals(10, v.epochs());
+        assertEquals(0.15, v.dropPath());
+        assertEquals(1.5e-5, vqa().resolve(VlmoConfig.large()).learningRate());
+        Finetune.Settings n = nlvr2().resolve(VlmoConfig.basePlus());
+        assertEquals(3e-5, n.learningRate());
+        assertEquals(0.2, n.dropPath());
+        assertEquals(384, n.imageSize());
+        assertEquals(5e-5, nlvr2().resolve(VlmoConfig.base()).learningRate());
+        Finetune.Settings r = retrieval().resolve(VlmoConfig.large());
+        assertEquals(2e-5, r.learningRate());
+        assertEquals(3000, r.steps());
+        assertEquals(300, r.warmupSteps(r.steps()));
+        assertEquals(3072, r.batchSize());
+        // what is given wins over the defaults
+        Finetune.Settings g =
+                vqa().learningRate(1e-4).imageSize(384).steps(7).resolve(VlmoConfig.base());
+        assertEquals(1e-4, g.learningRate());
+        assertEquals(384, g.imageSize());
+        assertEquals(7, g.steps());
+        assertEquals(0, g.epochs());
+    }
+
+    @Test
+    void valuesAreCheckedWhereTheyAreGiven() {
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> vqa().learningRate(-1));
+        assertTrue(e.getMessage().contains("learningRate"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> vqa().steps(0));
+        assertThrows(IllegalArgumentException.class, () -> vqa().dropPath(1.0));
+        e = assertThrows(IllegalArgumentException.class, () -> vqa().rerankTop(16));
+        assertTrue(e.getMessage().contains("retrieval"), e.getMessage());
+        assertEquals("linearProbe", linearProbe().name());
+        assertTrue(vqa().steps(5).toString().contains("steps(5)"));
+    }
+
+    @Test
+    void dataThatCannotServeTheTaskIsRejectedWithTheFix(@TempDir Path tmp) throws IOException {
+        Files.createDirectories(tmp.resolve("cats"));
+        Files.createDirectories(tmp.resolve("dogs"));
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                pretrained.finetune(
+                                        classification().data(imageFolder(tmp.toString()))));
+        assertTrue(e.getMessage().contains("evalData"), e.getMessage());
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> pretrained.finetune(retrieval().data(imageFolder(tmp.toString()))));
+        assertTrue(e.getMessage().contains("coco"), e.getMessage());
+        IllegalStateException s =
+                assertThrows(
+                        IllegalStateException.class,
+                        () -> Fixtures.tiny().finetune(vqa(), Fixtures.quiet(tmp)));
+        assertTrue(s.getMessage().contains("startFrom"), s.getMessage());
+    }
+
+    // ------------------------------------------------------------------ engine
+
+    @Test
+    void aLinearProbeMovesOnlyTheHeadAndLeavesThePretrainedRunUntouched() {
+        Map<String, float[]> before = Fixtures.snapshot(pretrained.model());
+        try (FinetuneRun f = pretrained.finetune(small(linearProbe()))) {
+            Map<String, float[]> after = Fixtures.snapshot(f.model());
+            assertEquals(0.0, Fixtures.maxDifference(before, after), "the backbone moved");
+            assertEquals(
+                    0.0, Fixtures.maxDifference(before, Fixtures.snapshot(pretrained.model())));
+            assertTrue(f.metric("top-1 accuracy") >= 0);
+            assertEquals(3, f.metrics().rowCount());
+            // the head learned: its logits differ from a fresh head's on the same images
+            assertTrue(Files.exists(f.runDir().resolve("predictions.csv")));
+        }
+    }
+
+    @Test
+    void vqaTrainsTheFusionPathAndWritesPredictionsAndASubmission() throws IOException {
+        Map<String, float[]> before = Fixtures.snapshot(pretrained.model());
+        try (FinetuneRun f = pretrained.finetune(small(vqa()))) {
+            Map<String, float[]> after = Fixtures.snapshot(f.model());
+            List<String> moved = Fixtures.changed(before, after);
+            assertTrue(moved.contains("pooler.dense.weight"), "the pooler did not learn");
+            assertTrue(moved.contains("transformer.blocks.1.mlp_vl.fc1.weight"), moved.toString());
+            assertTrue(
+                    moved.contains("transformer.blocks.0.mlp_imag.fc1.weight"), moved.toString());
+            for (String n :
+                    List.of(
+                            "itc_text_proj.fc.weight",
+                            "itm_score.fc.weight",
+                            "mlm_score.decoder.weight",
+                            "logit_scale",
+                            "transformer.blocks.1.mlp_imag.fc1.weight")) {
+                assertTrue(!moved.contains(n), n + " is not used by VQA but moved");
+            }
+            SyntheticWorld w = Fixtures.WORLD.world(pretrained.plan().model().imageSize());
+            List<VqaExample> test = w.vqa(SyntheticWorld.Split.TEST);
+            JsonNode sub =
+                    new ObjectMapper().readTree(f.runDir().resolve("vqa_submission.json").toFile());
+            assertEquals(test.size(), sub.size());
+            assertEquals(test.get(0).questionId(), sub.get(0).get("question_id").asLong());
+            assertTrue(w.answers().contains(sub.get(0).get("answer").asText()));
+            assertEquals(
+                    test.size() + 1,
+                    Files.readAllLines(f.runDir().resolve("predictions.csv")).size());
+            double score = f.metric("VQA score (reference)");
+            assertTrue(score >= 0 && score <= 100, "score " + score);
+            assertTrue(f.evaluation().stringColumn("kind").asList().contains("baseline"));
+
+            // the same answers through the inference API
+            Predictor p = f.predictor();
+            Predictor.Answer a = p.answer(test.get(0).image(), test.get(0).question());
+            assertEquals(sub.get(0).get("answer").asText(), a.text());
+        }
+    }
+
+    @Test
+    void aReferenceFormatCheckpointAnswersThroughTheInferenceApi() throws IOException {
+        try (FinetuneRun f = pretrained.finetune(small(vqa()))) {
+            Path pt = dir.resolve("vqa.pt");
+            CheckpointExporter.write(f.model(), pt);
+            SyntheticWorld w = Fixtures.WORLD.world(pretrained.plan().model().imageSize());
+            List<VqaExample> test = w.vqa(SyntheticWorld.Split.TEST).subList(0, 6);
+            List<ImageRef> images = new ArrayList<>();
+            List<String> qs = new ArrayList<>();
+            for (VqaExample e : test) {
+                images.add(e.image());
+                qs.add(e.question());
+            }
+            float[][] direct = f.predictor().vqaLogits(images, qs);
+            try (Predictor loaded =
+                    Predictor.load(pt, f.model().config(), pretrained.tokenizer(), w.answers())) {
+                float[][] again = loaded.vqaLogits(images, qs);
+                for (int i = 0; i < direct.length; i++) {
+                    for (int j = 0; j < direct[i].length; j++) {
+                        assertEquals(direct[i][j], again[i][j], 1e-5);
+                    }
+                }
+                assertEquals(
+                        f.predictor().answer(images.get(0), qs.get(0)).text(),
+                        loaded.answer(images.get(0), qs.get(0)).text());
+                assertTrue(loaded.match(images.get(0), qs.get(0)) >= 0);
+            }
+        }
+    }
+
+    @Test
+    void nlvr2AndRetrievalWithReRankingEvaluate() {
+        try (FinetuneRun n = pretrained.finetune(small(nlvr2()))) {
+            double acc = n.metric("NLVR2 accuracy");
+            assertTrue(acc >= 0 && acc <= 100);
+            assertTrue(n.model().config().tokenTypes() == 3);
+        }
+        try (FinetuneRun r = pretrained.finetune(small(retrieval()).rerankTop(4))) {
+            assertTrue(r.metric("TR@10") >= r.metric("TR@1"));
+            assertTrue(r.metric("IR@1 (ITM re-ranked top 4)") >= 0);
+        }
+    }
+
+    // ------------------------------------------------------------------ inference, bad input
+
+    @Test
+    void theInferenceApiReportsBadInputClearly() {
+        try (FinetuneRun r = pretrained.finetune(small(retrieval()))) {
+            Predictor p = r.predictor();
+            ImageRef broken =
+                    new ImageRef() {
+                        @Override
+                        public RgbImage load() throws IOException {
+                            throw new IOException("truncated JPEG");
+                        }
+
+                        @Override
+                        public String name() {
+                            return "photos/broken.jpg";
+                        }
+                    };
+            Exception e =
+                    assertThrows(RuntimeException.class, () -> p.embedImages(List.of(broken)));
+            assertTrue(e.getMessage().contains("photos/broken.jpg"), e.getMessage());
+            Index empty = p.indexImages(List.of());
+            IllegalStateException s =
+                    assertThrows(
+                            IllegalStateException.class, () -> empty.search("a red circle", 3));
+            assertTrue(s.getMessage().contains("empty"), s.getMessage());
+            s = assertThrows(IllegalStateException.class, () -> p.answer(broken, "what colour?"));
+            assertTrue(s.getMessage().contains("answer"), s.getMessage());
+            assertThrows(IllegalStateException.class, () -> p.judge(broken, broken, "x"));
+            assertThrows(IllegalArgumentException.class, () -> p.batchSize(0));
+
+            SyntheticWorld w = Fixtures.WORLD.world(pretrained.plan().model().imageSize());
+            List<ImageRef> images = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                images.add(w.image(SyntheticWorld.Split.TEST, i));
+            }
+            Index idx = p.indexImages(images);
+            List<Index.Hit> hits = idx.search(w.captionsOf(SyntheticWorld.Split.TEST, 3).get(0), 5);
+            assertEquals(5, hits.size());
+            for (int i = 1; i < hits.size(); i++) {
+                assertTrue(hits.get(i - 1).score() >= hits.get(i).score());
+            }
+            // an index answers the same as embedding and comparing by hand
+            float[] q = p.embedTexts(List.of(w.captionsOf(SyntheticWorld.Split.TEST, 3).get(0)))[0];
+            float[] v = p.embedImages(List.of(images.get(hits.get(0).index())))[0];
+            double dot = 0;
+            for (int j = 0; j < q.length; j++) {
+                dot += q[j] * v[j];
+            }
+            assertEquals(dot, hits.get(0).score(), 1e-5);
+            assertNotEquals(Index.Kind.TEXTS, idx.kind());
+            assertThrows(IllegalStateException.class, () -> idx.search(images.get(0), 2));
+        }
+    }
+}
