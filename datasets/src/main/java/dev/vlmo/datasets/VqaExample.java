@@ -8,8 +8,10 @@ import java.util.Objects;
  *
  * @param image the image the question is about
  * @param question the question text
- * @param answers the normalised answers given by annotators, most frequent first (may be empty for
- *     test splits)
+ * @param answers the normalised answers of the annotators: one per annotator in annotation order
+ *     when read from VQA v2's files (what the official accuracy needs), the distinct answers most
+ *     frequent first from the reference's Arrow files and the built-in world (may be empty for test
+ *     splits)
  * @param labels the answer-vocabulary indices of the answers that are in the vocabulary
  * @param scores the soft score of each label (0.3, 0.6, 0.9 or 1.0 for 1, 2, 3, 4+ annotators)
  * @param questionId the question identifier

@@ -189,4 +189,59 @@ public sealed interface DataRef {
                     + ")";
         }
     }
+
+    /**
+     * VQA v2 in its official files: {@code v2_OpenEnded_mscoco_SPLIT_questions.json}, {@code
+     * v2_mscoco_SPLIT_annotations.json} and the COCO images {@code SPLIT/COCO_SPLIT_%012d.jpg}, for
+     * SPLIT {@code train2014} (training) and {@code val2014} (evaluation). The answer vocabulary is
+     * every majority answer seen at least {@code minAnswerCount} times in both (the reference's
+     * 3129 answers at 9).
+     *
+     * @param root the folder holding the files
+     * @param minAnswerCount the vocabulary threshold, positive
+     */
+    record VqaV2(Path root, int minAnswerCount) implements DataRef {
+        /** Checks the threshold. */
+        public VqaV2 {
+            Checks.positive("minAnswerCount", minAnswerCount);
+        }
+
+        /**
+         * Returns this dataset with another answer threshold.
+         *
+         * @param n positive
+         * @return a new reference
+         */
+        public VqaV2 minAnswerCount(int n) {
+            return new VqaV2(root, n);
+        }
+
+        @Override
+        public Set<Content> contents() {
+            return EnumSet.of(Content.VQA);
+        }
+
+        @Override
+        public String describe() {
+            return "VQA v2 " + root;
+        }
+    }
+
+    /**
+     * NLVR2 in its official files: {@code train.json} and {@code dev.json} (JSON lines) with the
+     * image pairs under {@code images/train/DIR/} and {@code dev/}.
+     *
+     * @param root the folder holding the files
+     */
+    record Nlvr2Files(Path root) implements DataRef {
+        @Override
+        public Set<Content> contents() {
+            return EnumSet.of(Content.NLVR2);
+        }
+
+        @Override
+        public String describe() {
+            return "NLVR2 " + root;
+        }
+    }
 }

@@ -86,6 +86,26 @@ public final class Dsl {
     }
 
     /**
+     * VQA v2 in its official files (questions, annotations, COCO train2014/val2014 images).
+     *
+     * @param root the folder
+     * @return the data reference
+     */
+    public static DataRef.VqaV2 vqaV2(String root) {
+        return new DataRef.VqaV2(Path.of(root), 9);
+    }
+
+    /**
+     * NLVR2 in its official files ({@code train.json}, {@code dev.json} and the image pairs).
+     *
+     * @param root the folder
+     * @return the data reference
+     */
+    public static DataRef nlvr2Files(String root) {
+        return new DataRef.Nlvr2Files(Path.of(root));
+    }
+
+    /**
      * The built-in synthetic world (seed 0, 2000 training scenes, 200 per evaluation split).
      *
      * @return the data reference

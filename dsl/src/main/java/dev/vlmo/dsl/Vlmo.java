@@ -231,7 +231,15 @@ public final class Vlmo {
         }
         java.util.Map<String, dev.vlmo.model.checkpoint.TensorData> weights;
         try {
-            if (startFrom.getFileName().toString().endsWith(".pt")) {
+            if (runtime.isSmoke()) {
+                // the checkpoint is for the full-size model: a smoke run starts from fresh weights
+                try (ai.djl.ndarray.NDManager m =
+                        dev.vlmo.model.Engines.newManager(runtime.engine())) {
+                    weights =
+                            dev.vlmo.model.checkpoint.CheckpointExporter.stateDict(
+                                    new dev.vlmo.model.VlmoModel(c).initialize(m));
+                }
+            } else if (startFrom.getFileName().toString().endsWith(".pt")) {
                 weights = dev.vlmo.model.checkpoint.TorchCheckpoint.read(startFrom);
             } else {
                 try (ai.djl.ndarray.NDManager m =

@@ -101,8 +101,9 @@ public final class VqaV2 {
                 }
                 Map<String, Integer> counts = new LinkedHashMap<>();
                 for (JsonNode ans : a.path("answers")) {
-                    counts.merge(
-                            VqaAnswers.normalize(ans.path("answer").asText("")), 1, Integer::sum);
+                    String norm = VqaAnswers.normalize(ans.path("answer").asText(""));
+                    given.add(norm); // one per annotator, for the official accuracy
+                    counts.merge(norm, 1, Integer::sum);
                 }
                 List<Integer> ls = new ArrayList<>();
                 List<Float> ss = new ArrayList<>();
@@ -110,7 +111,6 @@ public final class VqaV2 {
                         .sorted((x, y) -> Integer.compare(y.getValue(), x.getValue()))
                         .forEach(
                                 e -> {
-                                    given.add(e.getKey());
                                     int l = answers.label(e.getKey());
                                     if (l >= 0) {
                                         ls.add(l);

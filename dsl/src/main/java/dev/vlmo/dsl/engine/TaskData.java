@@ -7,10 +7,15 @@ import dev.vlmo.datasets.LabeledImage;
 import dev.vlmo.datasets.Nlvr2Example;
 import dev.vlmo.datasets.VqaExample;
 import dev.vlmo.datasets.formats.ImageFolder;
+import dev.vlmo.datasets.formats.Nlvr2;
+import dev.vlmo.datasets.formats.VqaAnswers;
+import dev.vlmo.datasets.formats.VqaV2;
 import dev.vlmo.datasets.synthetic.ChanceLevel;
 import dev.vlmo.datasets.synthetic.SyntheticWorld;
 import dev.vlmo.dsl.DataRef;
 import dev.vlmo.dsl.Finetune;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -52,16 +57,8 @@ record TaskData(
         return switch (f.task()) {
             case RETRIEVAL -> retrieval(f, bad);
             case CLASSIFICATION -> classification(f);
-            default ->
-                    throw new IllegalArgumentException(
-                            f.name()
-                                    + "() fine-tunes on the built-in world in this version; "
-                                    + d.describe()
-                                    + " is not readable as "
-                                    + f.task().dslName()
-                                    + " data (use builtIn(), or read the data with"
-                                    + " dev.vlmo.datasets.formats and serve it through the"
-                                    + " Predictor)");
+            case VQA -> vqa(f, bad);
+            case NLVR2 -> nlvr2(f, bad);
         };
     }
 
@@ -106,6 +103,115 @@ record TaskData(
                 yield new TaskData(task, w.images(tr), w.images(te), null, null, names, base, true);
             }
         };
+    }
+
+    private static TaskData vqa(Finetune f, BadInputs bad) {
+        if (!(f.data() instanceof DataRef.VqaV2 v)) {
+            throw new IllegalArgumentException(
+                    "vqa() reads vqaV2(...) or builtIn(), not " + f.data().describe());
+        }
+        if (f.evalData() != null && !f.evalData().equals(v)) {
+            throw new IllegalArgumentException(
+                    "vqa() on "
+                            + v.describe()
+                            + " evaluates on its val2014 split; evalData("
+                            + f.evalData().describe()
+                            + ") is not supported");
+        }
+        Path root = v.root();
+        Path trainQ = need(root, "v2_OpenEnded_mscoco_train2014_questions.json");
+        Path trainA = need(root, "v2_mscoco_train2014_annotations.json");
+        Path valQ = need(root, "v2_OpenEnded_mscoco_val2014_questions.json");
+        Path valA = need(root, "v2_mscoco_val2014_annotations.json");
+        VqaAnswers answers = VqaV2.buildAnswers(List.of(trainA, valA), v.minAnswerCount());
+        if (answers.size() < 2) {
+            throw new IllegalArgumentException(
+                    v.describe()
+                            + ": only "
+                            + answers.size()
+                            + " answer(s) occur at least "
+                            + v.minAnswerCount()
+                            + " times; lower it with vqaV2(...).minAnswerCount(n)");
+        }
+        List<VqaExample> train =
+                VqaV2.read(
+                        trainQ,
+                        trainA,
+                        VqaV2.cocoImages(root.resolve("train2014"), "COCO_train2014_"),
+                        answers,
+                        bad);
+        List<VqaExample> eval =
+                VqaV2.read(
+                        valQ,
+                        valA,
+                        VqaV2.cocoImages(root.resolve("val2014"), "COCO_val2014_"),
+                        answers,
+                        bad);
+        if (train.isEmpty() || eval.isEmpty()) {
+            throw new IllegalArgumentException(
+                    v.describe() + " gives no usable question: " + bad.summary());
+        }
+        Map<String, Double> base = new LinkedHashMap<>();
+        base.put("uniform chance", 1.0 / answers.size());
+        base.put("majority answer (of training)", majorityScore(train, eval));
+        return new TaskData(f.task(), train, eval, null, answers.answers(), null, base, false);
+    }
+
+    /** The reference score of always answering training's most frequent first label. */
+    private static double majorityScore(List<VqaExample> train, List<VqaExample> eval) {
+        Map<Integer, Integer> counts = new HashMap<>();
+        for (VqaExample e : train) {
+            if (e.labels().length > 0) {
+                counts.merge(e.labels()[0], 1, Integer::sum);
+            }
+        }
+        int best = -1;
+        int most = -1;
+        for (Map.Entry<Integer, Integer> c : counts.entrySet()) {
+            if (c.getValue() > most) {
+                most = c.getValue();
+                best = c.getKey();
+            }
+        }
+        double sum = 0;
+        for (VqaExample e : eval) {
+            for (int i = 0; i < e.labels().length; i++) {
+                if (e.labels()[i] == best) {
+                    sum += e.scores()[i];
+                }
+            }
+        }
+        return sum / eval.size();
+    }
+
+    private static TaskData nlvr2(Finetune f, BadInputs bad) {
+        if (!(f.data() instanceof DataRef.Nlvr2Files n)) {
+            throw new IllegalArgumentException(
+                    "nlvr2() reads nlvr2Files(...) or builtIn(), not " + f.data().describe());
+        }
+        Path root = n.root();
+        List<Nlvr2Example> train = Nlvr2.read(need(root, "train.json"), root, bad);
+        List<Nlvr2Example> eval = Nlvr2.read(need(root, "dev.json"), root, bad);
+        if (train.isEmpty() || eval.isEmpty()) {
+            throw new IllegalArgumentException(
+                    n.describe() + " gives no usable example: " + bad.summary());
+        }
+        long trues = train.stream().filter(Nlvr2Example::label).count();
+        boolean majority = trues * 2 >= train.size();
+        long hits = eval.stream().filter(e -> e.label() == majority).count();
+        Map<String, Double> base = new LinkedHashMap<>();
+        base.put("uniform chance", 0.5);
+        base.put("majority label (of training)", (double) hits / eval.size());
+        return new TaskData(f.task(), train, eval, null, null, null, base, false);
+    }
+
+    private static Path need(Path root, String name) {
+        Path p = root.resolve(name);
+        if (!Files.isRegularFile(p)) {
+            throw new IllegalArgumentException(
+                    "missing " + p.toAbsolutePath() + "; put the official file there");
+        }
+        return p;
     }
 
     private static TaskData retrieval(Finetune f, BadInputs bad) {
