@@ -139,7 +139,10 @@ class FormatsTest {
         VqaExample colour = ex.get(0);
         assertArrayEquals(new int[] {0}, colour.labels());
         assertArrayEquals(new float[] {1f}, colour.scores());
-        assertEquals(List.of("red", "blue", "pink"), colour.answers());
+        // one normalised answer per annotator, in annotation order (the official metric's input)
+        assertEquals(
+                List.of("red", "red", "red", "red", "red", "red", "blue", "blue", "blue", "pink"),
+                colour.answers());
         VqaExample count = ex.get(1);
         assertArrayEquals(new int[] {1}, count.labels());
         assertArrayEquals(new float[] {1f}, count.scores(), "'two' normalises to '2': 6 of 10");
