@@ -487,6 +487,7 @@ public final class Finetune {
                     b.warmup = 1;
                     b.imageSize = imageSize;
                     b.textLength = 0;
+                    b.rerankTop = Math.min(b.rerankTop, 2);
                 });
     }
 

@@ -18,5 +18,6 @@ import dev.vlmo.kernel.display.Progress;
 import dev.vlmo.dsl.*;
 import dev.vlmo.dsl.Runtime;
 import static dev.vlmo.dsl.Dsl.*;
+import dev.vlmo.dsl.infer.*;
 import dev.vlmo.model.*;
 import static dev.vlmo.kernel.Recipes.*;
