@@ -79,7 +79,8 @@ class RecipeFilesTest {
                 recipe + " failed in smoke mode:\n" + err.toString(StandardCharsets.UTF_8));
         if (recipe.getFileName().toString().startsWith("finetune-")) {
             // a fine-tune prints its evaluation: the task's metrics and the baselines to beat
-            assertTrue(printed.contains("on held-out data"), "the evaluation is printed: " + printed);
+            assertTrue(
+                    printed.contains("on held-out data"), "the evaluation is printed: " + printed);
             assertTrue(printed.contains("baseline"), "the baselines are printed: " + printed);
         } else {
             assertTrue(printed.contains("visionLanguage"), "the plan is printed: " + printed);

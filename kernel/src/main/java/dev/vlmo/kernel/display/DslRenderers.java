@@ -1,5 +1,6 @@
 package dev.vlmo.kernel.display;
 
+import dev.vlmo.dsl.FinetuneRun;
 import dev.vlmo.dsl.Run;
 import dev.vlmo.dsl.Vlmo;
 import java.util.ArrayList;
@@ -41,6 +42,22 @@ public final class DslRenderers {
                             context.renderIfRequested(
                                     MIMEType.TEXT_PLAIN,
                                     () -> run + "\n" + lastSteps(run).printAll());
+                        });
+        renderer.createRegistration(FinetuneRun.class)
+                .preferring(MIMEType.TEXT_HTML)
+                .supporting(MIMEType.TEXT_PLAIN)
+                .register(
+                        (ft, context) -> {
+                            context.renderIfRequested(
+                                    MIMEType.TEXT_HTML,
+                                    () ->
+                                            "<div>"
+                                                    + TableRendering.escape(ft.toString())
+                                                    + "</div>"
+                                                    + TableRendering.html(ft.evaluation()));
+                            context.renderIfRequested(
+                                    MIMEType.TEXT_PLAIN,
+                                    () -> ft + "\n" + ft.evaluation().printAll());
                         });
     }
 
