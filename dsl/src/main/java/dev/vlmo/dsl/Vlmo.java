@@ -209,7 +209,8 @@ public final class Vlmo {
     /**
      * Fine-tunes this description's model from its checkpoint ({@link #startFrom(Path)}: a
      * reference {@code .pt} file, official or exported, or a run's {@code model.params}) on one
-     * downstream task, without pretraining; the stages, if any, are ignored.
+     * downstream task, without pretraining. The stages, if any, are not run: they name the model
+     * that was trained (so the description that pretrained a {@code model.params} fine-tunes it).
      *
      * @param task the task
      * @param runtime where and how (its run directory receives {@code finetune-TASK})
@@ -223,12 +224,19 @@ public final class Vlmo {
                     "finetune needs pretrained weights: add .startFrom(checkpoint) to the"
                             + " description, or fine-tune a finished run with run.finetune(task)");
         }
-        VlmoConfig c = config;
-        Finetune t = task;
-        if (runtime.isSmoke()) {
-            c = Plan.smokeModel(c);
-            t = task.smoke(c.imageSize());
+        dev.vlmo.datasets.text.WordPieceTokenizer tok =
+                new dev.vlmo.datasets.text.WordPieceTokenizer(
+                        vocabulary != null && !runtime.isSmoke()
+                                ? dev.vlmo.datasets.text.Vocabulary.load(vocabulary)
+                                : dev.vlmo.datasets.synthetic.SyntheticWorld.lexiconVocabulary());
+        VlmoConfig c;
+        if (!stages.isEmpty()) {
+            c = compile(runtime).model(); // the model these stages trained
+        } else {
+            c = runtime.isSmoke() ? Plan.smokeModel(config) : config;
+            c = c.withVocabSize(tok.vocabulary().size());
         }
+        Finetune t = runtime.isSmoke() ? task.smoke(c.imageSize()) : task;
         java.util.Map<String, dev.vlmo.model.checkpoint.TensorData> weights;
         try {
             if (runtime.isSmoke()) {
@@ -242,21 +250,11 @@ public final class Vlmo {
             } else if (startFrom.getFileName().toString().endsWith(".pt")) {
                 weights = dev.vlmo.model.checkpoint.TorchCheckpoint.read(startFrom);
             } else {
-                try (ai.djl.ndarray.NDManager m =
-                        dev.vlmo.model.Engines.newManager(runtime.engine())) {
-                    dev.vlmo.model.VlmoModel model = new dev.vlmo.model.VlmoModel(c).initialize(m);
-                    model.load(startFrom, m);
-                    weights = dev.vlmo.model.checkpoint.CheckpointExporter.stateDict(model);
-                }
+                weights = readParams(c, runtime.engine());
             }
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot read " + startFrom, e);
         }
-        dev.vlmo.datasets.text.WordPieceTokenizer tok =
-                new dev.vlmo.datasets.text.WordPieceTokenizer(
-                        vocabulary != null && !runtime.isSmoke()
-                                ? dev.vlmo.datasets.text.Vocabulary.load(vocabulary)
-                                : dev.vlmo.datasets.synthetic.SyntheticWorld.lexiconVocabulary());
         return dev.vlmo.dsl.engine.FineTuner.run(
                 t,
                 c,
@@ -265,6 +263,40 @@ public final class Vlmo {
                 tok,
                 runtime,
                 Run.finetuneDir(runtime.runDir(), t));
+    }
+
+    /**
+     * Reads a run's {@code model.params}: written by a model of this configuration, with the
+     * masked-image-modelling head when the run had a vision stage (pixel or visual-token targets).
+     */
+    private java.util.Map<String, dev.vlmo.model.checkpoint.TensorData> readParams(
+            VlmoConfig c, String engine) throws java.io.IOException {
+        int p = c.patchSize();
+        List<VlmoConfig> candidates =
+                List.of(
+                        c,
+                        c.withMimTargets(new MimTarget.Pixels().width(p)),
+                        c.withMimTargets(8192));
+        java.io.IOException first = null;
+        for (VlmoConfig k : candidates) {
+            try (ai.djl.ndarray.NDManager m = dev.vlmo.model.Engines.newManager(engine)) {
+                dev.vlmo.model.VlmoModel model = new dev.vlmo.model.VlmoModel(k).initialize(m);
+                model.load(startFrom, m);
+                return dev.vlmo.model.checkpoint.CheckpointExporter.stateDict(model);
+            } catch (java.io.IOException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        throw new IllegalArgumentException(
+                startFrom
+                        + " is not a model.params of this description's model ("
+                        + c.name()
+                        + "); fine-tune it with the description that trained it, or give a .pt"
+                        + " file: "
+                        + first.getMessage(),
+                first);
     }
 
     @Override

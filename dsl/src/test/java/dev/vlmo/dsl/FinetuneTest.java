@@ -5,6 +5,7 @@ import static dev.vlmo.dsl.Dsl.imageFolder;
 import static dev.vlmo.dsl.Dsl.linearProbe;
 import static dev.vlmo.dsl.Dsl.nlvr2;
 import static dev.vlmo.dsl.Dsl.retrieval;
+import static dev.vlmo.dsl.Dsl.vision;
 import static dev.vlmo.dsl.Dsl.visionLanguage;
 import static dev.vlmo.dsl.Dsl.vqa;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -144,6 +145,32 @@ class FinetuneTest {
             // the head learned: its logits differ from a fresh head's on the same images
             assertTrue(Files.exists(f.runDir().resolve("predictions.csv")));
         }
+    }
+
+    @Test
+    void aRunsModelFileFineTunesThroughTheDescriptionThatTrainedIt(@TempDir Path tmp) {
+        // a vision stage adds the MIM head and the built-in vocabulary sets the embedding size:
+        // the description names that model, so its model.params loads
+        Vlmo v =
+                Fixtures.tiny()
+                        .stage(vision().data(Fixtures.WORLD).steps(1).batchSize(4).warmup(0));
+        Map<String, float[]> trained;
+        try (Run r = v.run(Fixtures.quiet(tmp.resolve("pre")))) {
+            trained = Fixtures.snapshot(r.model());
+        }
+        Path params = tmp.resolve("pre/checkpoints/stage-1-step-1/model.params");
+        try (FinetuneRun f =
+                v.startFrom(params).finetune(small(linearProbe()), Fixtures.quiet(tmp))) {
+            assertEquals(0.0, Fixtures.maxDifference(trained, Fixtures.snapshot(f.model())));
+        }
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                Vlmo.small()
+                                        .startFrom(params)
+                                        .finetune(small(linearProbe()), Fixtures.quiet(tmp)));
+        assertTrue(e.getMessage().contains("model.params"), e.getMessage());
     }
 
     @Test
