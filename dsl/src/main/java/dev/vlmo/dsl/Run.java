@@ -1,17 +1,8 @@
 package dev.vlmo.dsl;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import dev.vlmo.datasets.ImageText;
-import dev.vlmo.datasets.image.ImageTransform;
-import dev.vlmo.datasets.image.RgbImage;
-import dev.vlmo.datasets.image.Transforms;
 import dev.vlmo.datasets.synthetic.SyntheticWorld;
-import dev.vlmo.datasets.text.Encoding;
 import dev.vlmo.datasets.text.WordPieceTokenizer;
 import dev.vlmo.dsl.eval.Retrieval;
 import dev.vlmo.model.VlmoModel;
@@ -19,7 +10,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.SplittableRandom;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
@@ -121,13 +111,19 @@ public final class Run implements AutoCloseable {
         for (int t = 0; t < pairs.size(); t++) {
             owner[t] = pairs.get(t).imageId();
         }
-        try (NDManager m = manager.newSubManager()) {
-            ParameterStore ps = new ParameterStore(m, false);
-            NDArray img = embedImages(w, split, images, m, ps);
-            NDArray txt = embedTexts(pairs, m, ps);
-            float[] scores = img.matMul(txt.transpose()).toFloatArray();
-            return Retrieval.recall(scores, images, pairs.size(), owner);
+        List<dev.vlmo.datasets.ImageRef> refs = new java.util.ArrayList<>();
+        for (int i = 0; i < images; i++) {
+            refs.add(w.image(split, i));
         }
+        List<String> texts = new java.util.ArrayList<>();
+        for (ImageText p : pairs) {
+            texts.add(p.text());
+        }
+        dev.vlmo.dsl.infer.Predictor p = predictor().batchSize(64);
+        float[][] iv = p.embedImages(refs);
+        float[][] tv = p.embedTexts(texts);
+        float[] scores = Retrieval.similarity(iv, tv);
+        return Retrieval.recall(scores, images, pairs.size(), owner);
     }
 
     /**
@@ -157,56 +153,21 @@ public final class Run implements AutoCloseable {
         return Math.round(v * 1000) / 10.0;
     }
 
-    private NDArray embedImages(
-            SyntheticWorld w, SyntheticWorld.Split split, int n, NDManager m, ParameterStore ps) {
-        int size = plan.model().imageSize();
-        ImageTransform t = Transforms.eval(size);
-        NDList parts = new NDList();
-        int batch = 64;
-        for (int from = 0; from < n; from += batch) {
-            int k = Math.min(batch, n - from);
-            float[] px = new float[k * 3 * size * size];
-            for (int i = 0; i < k; i++) {
-                try {
-                    RgbImage img = w.image(split, from + i).load();
-                    t.apply(img, new SplittableRandom(0), px, i * 3 * size * size);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-            NDArray x = m.create(px, new Shape(k, 3, size, size));
-            parts.add(model.encodeImage(ps, x, false, false).itc());
-        }
-        return NDArrays.concat(parts, 0);
-    }
-
-    private NDArray embedTexts(List<ImageText> pairs, NDManager m, ParameterStore ps) {
+    /**
+     * Returns the inference API over this run's model (embeddings, index and search, ITM match
+     * scores); it shares the model, so it stays usable until the run is closed.
+     *
+     * @return a predictor
+     */
+    public dev.vlmo.dsl.infer.Predictor predictor() {
         int len = plan.model().maxTextLen();
         for (Plan.StagePlan p : plan.stages()) {
             if (p.stage().kind() == Stage.Kind.VISION_LANGUAGE) {
                 len = p.textLength();
             }
         }
-        NDList parts = new NDList();
-        int batch = 128;
-        for (int from = 0; from < pairs.size(); from += batch) {
-            int k = Math.min(batch, pairs.size() - from);
-            long[] ids = new long[k * len];
-            long[] mask = new long[k * len];
-            for (int i = 0; i < k; i++) {
-                Encoding e = tokenizer.encode(pairs.get(from + i).text(), len);
-                int[] pid = e.paddedIds(len, tokenizer.vocabulary().padId());
-                int[] pm = e.attentionMask(len);
-                for (int j = 0; j < len; j++) {
-                    ids[i * len + j] = pid[j];
-                    mask[i * len + j] = pm[j];
-                }
-            }
-            NDArray x = m.create(ids, new Shape(k, len));
-            NDArray mk = m.create(mask, new Shape(k, len));
-            parts.add(model.encodeText(ps, x, mk, false, false).itc());
-        }
-        return NDArrays.concat(parts, 0);
+        return new dev.vlmo.dsl.infer.Predictor(
+                model, manager, false, tokenizer, len, null, null, null);
     }
 
     /**

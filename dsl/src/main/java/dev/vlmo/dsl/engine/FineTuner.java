@@ -626,16 +626,7 @@ public final class FineTuner {
         }
         float[][] iv = p.embedImages(images);
         float[][] tv = p.embedTexts(texts);
-        float[] scores = new float[iv.length * tv.length];
-        for (int i = 0; i < iv.length; i++) {
-            for (int t = 0; t < tv.length; t++) {
-                float dot = 0;
-                for (int j = 0; j < iv[i].length; j++) {
-                    dot += iv[i][j] * tv[t][j];
-                }
-                scores[i * tv.length + t] = dot;
-            }
-        }
+        float[] scores = Retrieval.similarity(iv, tv);
         Retrieval.Recall r = Retrieval.recall(scores, iv.length, tv.length, owner);
         put(out, "", r);
         if (task.rerankTop() > 0) {

@@ -121,6 +121,27 @@ public final class Retrieval {
         return higher;
     }
 
+    /**
+     * The dual encoder's scores: every image embedding against every text embedding.
+     *
+     * @param images I embeddings
+     * @param texts N embeddings of the same width
+     * @return (I x N) dot products, row-major, as {@link #recall} takes them
+     */
+    public static float[] similarity(float[][] images, float[][] texts) {
+        float[] scores = new float[images.length * texts.length];
+        for (int i = 0; i < images.length; i++) {
+            for (int t = 0; t < texts.length; t++) {
+                float dot = 0;
+                for (int k = 0; k < images[i].length; k++) {
+                    dot += images[i][k] * texts[t][k];
+                }
+                scores[i * texts.length + t] = dot;
+            }
+        }
+        return scores;
+    }
+
     /** Scores image-text pairs with the fusion encoder (the ITM head), in batches. */
     @FunctionalInterface
     public interface PairScorer {
