@@ -392,6 +392,9 @@ public final class Plan {
                             "transformer.blocks.*.gamma_2",
                             "transformer.blocks.*.norm2_imag.",
                             "transformer.blocks.*.mlp_imag.",
+                            // the one FFN of a shared-FFN model (withSharedFfn) is what images use
+                            "transformer.blocks.*.norm2.",
+                            "transformer.blocks.*.mlp.",
                             "transformer.norm.",
                             "relative_position_bias_table",
                             "mim_head.",

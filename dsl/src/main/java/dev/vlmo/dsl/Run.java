@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.vlmo.datasets.ImageText;
 import dev.vlmo.datasets.synthetic.SyntheticWorld;
 import dev.vlmo.datasets.text.WordPieceTokenizer;
+import dev.vlmo.dsl.eval.Matching;
 import dev.vlmo.dsl.eval.Retrieval;
 import dev.vlmo.model.VlmoModel;
 import java.io.IOException;
@@ -124,6 +125,25 @@ public final class Run implements AutoCloseable {
         float[][] tv = p.embedTexts(texts);
         float[] scores = Retrieval.similarity(iv, tv);
         return Retrieval.recall(scores, images, pairs.size(), owner);
+    }
+
+    /**
+     * Held-out image-text matching with the ITM head on a split of the built-in world (see {@link
+     * Matching}): accuracy, and how often a positive outscores a random and a hard negative.
+     *
+     * @param world the world (as given to the stages)
+     * @param split which scenes: {@code VAL} or {@code TEST} are held out from training
+     * @return the numbers
+     */
+    public Matching.Result matching(DataRef.BuiltIn world, SyntheticWorld.Split split) {
+        int len = plan.model().maxTextLen();
+        for (Plan.StagePlan p : plan.stages()) {
+            if (p.stage().kind() == Stage.Kind.VISION_LANGUAGE) {
+                len = p.textLength();
+            }
+        }
+        return Matching.evaluate(
+                model, tokenizer, world.world(plan.model().imageSize()), split, len, manager, 0);
     }
 
     /**

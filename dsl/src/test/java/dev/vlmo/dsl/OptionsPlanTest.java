@@ -180,6 +180,37 @@ class OptionsPlanTest {
     }
 
     @Test
+    void sharedFfnIsTrainedWithTheVisionSideFrozenInTheTextStageAndTrainedInVl() {
+        Plan p =
+                Fixtures.tiny()
+                        .model(c -> c.withSharedFfn(true))
+                        .stage(VISION)
+                        .stage(TEXT)
+                        .stage(VL)
+                        .compile(on(cpu()));
+        assertTrue(p.model().sharedFfn());
+        String fc1 = "transformer.blocks.0.mlp.fc1.weight";
+        String norm2 = "transformer.blocks.1.norm2.weight";
+        for (String n : new String[] {fc1, norm2}) {
+            assertTrue(p.stages().get(0).trainable().contains(n), "vision stage freezes " + n);
+            // the one FFN is what images use: stage 2 leaves it as it leaves the vision expert
+            assertFalse(p.stages().get(1).trainable().contains(n), "text stage trains " + n);
+            assertTrue(p.stages().get(2).trainable().contains(n), "VL stage freezes " + n);
+        }
+        Plan multiway = Fixtures.tiny().stage(VISION).stage(TEXT).stage(VL).compile(on(cpu()));
+        long expert =
+                multiway.model().hidden() * multiway.model().mlpHidden() * 2L
+                        + multiway.model().mlpHidden()
+                        + 3L * multiway.model().hidden();
+        long sharedTotal = p.stages().get(2).trainableCount() + p.stages().get(2).frozenCount();
+        long multiwayTotal =
+                multiway.stages().get(2).trainableCount() + multiway.stages().get(2).frozenCount();
+        assertEquals(
+                (multiway.model().layers() + multiway.model().vlLayers()) * expert,
+                multiwayTotal - sharedTotal);
+    }
+
+    @Test
     void defaultFreezeListsAreTheReferences() {
         Plan p = Fixtures.tiny().stage(VISION).stage(TEXT).stage(VL).compile(on(cpu()));
         Set<String> vision = p.stages().get(0).trainable();

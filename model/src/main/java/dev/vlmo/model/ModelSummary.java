@@ -60,6 +60,9 @@ public final class ModelSummary {
                         "heads")) {
             groups.put(g, 0L);
         }
+        if (config.sharedFfn()) {
+            groups.put("shared FFN", 0L);
+        }
         Map<String, Long> heads = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
             String k = e.getKey();
@@ -122,6 +125,9 @@ public final class ModelSummary {
             if (k.contains(".mlp_vl.") || k.contains(".norm2_vl.")) {
                 return "vision-language experts";
             }
+            if (k.contains(".mlp.") || k.contains(".norm2.")) {
+                return "shared FFN";
+            }
             return "attention (shared)";
         }
         return "heads";
@@ -151,7 +157,7 @@ public final class ModelSummary {
                             + " layers x "
                             + c.heads()
                             + " heads (norm1, qkv, proj, layer scale)";
-            case "vision experts", "language experts" ->
+            case "vision experts", "language experts", "shared FFN" ->
                     c.layers() + " layers, FFN " + c.hidden() + "-" + c.mlpHidden();
             case "vision-language experts" ->
                     c.vlLayers() + " top layers (from layer " + c.vlStart() + ")";

@@ -31,6 +31,9 @@ import java.util.Locale;
  * @param mimTargets classes (or values) the masked-image-modelling head predicts, or 0 for none
  * @param initStd the standard deviation of the normal initialisation of weights and embeddings
  *     (0.02 in the reference)
+ * @param sharedFfn true for a standard Transformer of the same size (an ablation, not VLMo): every
+ *     token of every modality goes through one feed-forward network per block ({@code mlp}, {@code
+ *     norm2}, BEiT's names) instead of the modality experts; false in every preset
  */
 public record VlmoConfig(
         String name,
@@ -50,7 +53,8 @@ public record VlmoConfig(
         int vqaLabels,
         boolean nlvr2,
         int mimTargets,
-        double initStd) {
+        double initStd,
+        boolean sharedFfn) {
 
     /** How the model knows where tokens are. */
     public enum Positions {
@@ -122,7 +126,8 @@ public record VlmoConfig(
                 0,
                 false,
                 0,
-                0.08);
+                0.08,
+                false);
     }
 
     /**
@@ -149,7 +154,8 @@ public record VlmoConfig(
                 0,
                 false,
                 0,
-                0.02);
+                0.02,
+                false);
     }
 
     /**
@@ -177,7 +183,8 @@ public record VlmoConfig(
                 0,
                 false,
                 0,
-                0.02);
+                0.02,
+                false);
     }
 
     /**
@@ -205,7 +212,8 @@ public record VlmoConfig(
                 0,
                 false,
                 0,
-                0.02);
+                0.02,
+                false);
     }
 
     /**
@@ -233,7 +241,8 @@ public record VlmoConfig(
                 0,
                 false,
                 0,
-                0.02);
+                0.02,
+                false);
     }
 
     /**
@@ -339,7 +348,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -367,7 +377,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -395,7 +406,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -423,7 +435,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -451,7 +464,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -479,7 +493,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -507,7 +522,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -536,7 +552,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -564,7 +581,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -592,7 +610,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -620,7 +639,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -648,7 +668,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -676,7 +697,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -704,7 +726,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -732,7 +755,8 @@ public record VlmoConfig(
                 v,
                 nlvr2,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -760,7 +784,8 @@ public record VlmoConfig(
                 vqaLabels,
                 v,
                 mimTargets,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -788,7 +813,8 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 v,
-                initStd);
+                initStd,
+                sharedFfn);
     }
 
     /**
@@ -816,6 +842,40 @@ public record VlmoConfig(
                 vqaLabels,
                 nlvr2,
                 mimTargets,
+                v,
+                sharedFfn);
+    }
+
+    /**
+     * Returns this configuration as a Multiway Transformer or as a standard Transformer of the same
+     * size. With a shared FFN each block has one feed-forward network ({@code mlp}) and its
+     * LayerNorm ({@code norm2}) used by image, text and image-text tokens alike; there are no
+     * {@code mlp_text}, {@code mlp_imag} or {@code mlp_vl} experts. Attention, embeddings, heads
+     * and routing of the inputs are unchanged, so the two differ only in the experts.
+     *
+     * @param v true for one shared feed-forward network per block
+     * @return a new configuration
+     */
+    public VlmoConfig withSharedFfn(boolean v) {
+        return new VlmoConfig(
+                name,
+                hidden,
+                layers,
+                heads,
+                mlpRatio,
+                patchSize,
+                imageSize,
+                maxTextLen,
+                maxTextLenOfInitCkpt,
+                vlLayers,
+                dropPath,
+                layerScale,
+                positions,
+                vocabSize,
+                vqaLabels,
+                nlvr2,
+                mimTargets,
+                initStd,
                 v);
     }
 

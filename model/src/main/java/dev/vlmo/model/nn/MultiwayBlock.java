@@ -17,6 +17,9 @@ import ai.djl.training.initializer.ConstantInitializer;
  * x = x + drop_path(gamma_1 * attn(norm1(x)))
  * x = x + drop_path(gamma_2 * expert(norm2_expert(x)))
  * </pre>
+ *
+ * <p>With a shared FFN (the ablation's standard Transformer) the block has a single feed-forward
+ * network {@code mlp} with its LayerNorm {@code norm2} (BEiT's names) and every route uses it.
  */
 public final class MultiwayBlock extends Module {
 
@@ -44,9 +47,43 @@ public final class MultiwayBlock extends Module {
      */
     public MultiwayBlock(
             int dim, int heads, int mlpHidden, boolean withVl, double layerScale, double dropPath) {
+        this(dim, heads, mlpHidden, withVl, layerScale, dropPath, false);
+    }
+
+    /**
+     * Creates a block, Multiway or with one feed-forward network shared by all tokens.
+     *
+     * @param dim the width D
+     * @param heads the number of heads
+     * @param mlpHidden the inner width of each expert
+     * @param withVl whether this block has a vision-language expert (ignored when shared)
+     * @param layerScale the initial layer scale, or 0 for none
+     * @param dropPath this block's stochastic depth rate
+     * @param sharedFfn true for one FFN ({@code mlp}, {@code norm2}) used by every route
+     */
+    public MultiwayBlock(
+            int dim,
+            int heads,
+            int mlpHidden,
+            boolean withVl,
+            double layerScale,
+            double dropPath,
+            boolean sharedFfn) {
         this.dropPath = (float) dropPath;
         norm1 = child("norm1", new LayerNorm(dim, 1e-6f));
         attn = child("attn", new Attention(dim, heads));
+        if (sharedFfn) {
+            // one FFN under BEiT's names; the expert fields all point at it
+            norm2Text = child("norm2", new LayerNorm(dim, 1e-6f));
+            mlpText = child("mlp", new Mlp(dim, mlpHidden));
+            norm2Imag = norm2Text;
+            mlpImag = mlpText;
+            mlpVl = withVl ? mlpText : null;
+            norm2Vl = withVl ? norm2Text : null;
+            gamma1 = layerScale > 0 ? layerScale(dim, layerScale, "gamma_1") : null;
+            gamma2 = layerScale > 0 ? layerScale(dim, layerScale, "gamma_2") : null;
+            return;
+        }
         norm2Text = child("norm2_text", new LayerNorm(dim, 1e-6f));
         norm2Imag = child("norm2_imag", new LayerNorm(dim, 1e-6f));
         mlpText = child("mlp_text", new Mlp(dim, mlpHidden));
@@ -66,6 +103,14 @@ public final class MultiwayBlock extends Module {
             gamma1 = null;
             gamma2 = null;
         }
+    }
+
+    private Parameter layerScale(int dim, double value, String name) {
+        return param(
+                name,
+                Parameter.Type.WEIGHT,
+                new Shape(dim),
+                new ConstantInitializer((float) value));
     }
 
     /**

@@ -51,7 +51,13 @@ public final class MultiwayTransformer extends Module {
             double dpr = c.layers() == 1 ? 0 : c.dropPath() * i / (c.layers() - 1);
             list.add(
                     new MultiwayBlock(
-                            dim, c.heads(), c.mlpHidden(), i >= c.vlStart(), c.layerScale(), dpr));
+                            dim,
+                            c.heads(),
+                            c.mlpHidden(),
+                            i >= c.vlStart(),
+                            c.layerScale(),
+                            dpr,
+                            c.sharedFfn()));
         }
         blocks = child("blocks", new ModuleList<>(list));
         norm = child("norm", new LayerNorm(dim, 1e-6f));

@@ -48,7 +48,8 @@ final class ModelFixtures {
                 c.get("vqa_labels").getAsInt(),
                 true,
                 0,
-                0.02);
+                0.02,
+                false);
     }
 
     /** The fixture's configuration at the checkpoint's own image size. */
