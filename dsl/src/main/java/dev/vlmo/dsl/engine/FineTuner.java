@@ -345,6 +345,7 @@ public final class FineTuner {
                                 rate,
                                 b.size() / secs,
                                 secs));
+                w.flush(); // a crash keeps every finished step
                 if (!runtime.isQuiet() && ((step + 1) % logEvery == 0 || step + 1 == total)) {
                     double el = (System.nanoTime() - start) / 1e9;
                     System.out.printf(
