@@ -13,6 +13,7 @@ import tech.tablesaw.api.*;
 import dev.vlmo.kernel.display.Chart;
 import dev.vlmo.kernel.display.Charts;
 import dev.vlmo.kernel.display.Progress;
+import dev.vlmo.kernel.ImageSearch;
 // The DSL and the model. `Runtime` names the DSL's runtime description (java.lang.Runtime stays
 // reachable by its full name); `runtime(...)` comes from Recipes and honours smoke mode.
 import dev.vlmo.dsl.*;
