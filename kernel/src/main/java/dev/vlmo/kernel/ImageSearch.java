@@ -1,23 +1,12 @@
 package dev.vlmo.kernel;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
+import dev.vlmo.datasets.ImageRef;
 import dev.vlmo.datasets.ImageText;
-import dev.vlmo.datasets.image.ImageTransform;
-import dev.vlmo.datasets.image.RgbImage;
-import dev.vlmo.datasets.image.Transforms;
 import dev.vlmo.datasets.synthetic.SyntheticWorld;
-import dev.vlmo.datasets.text.Encoding;
-import dev.vlmo.datasets.text.WordPieceTokenizer;
 import dev.vlmo.dsl.DataRef;
-import dev.vlmo.dsl.Plan;
 import dev.vlmo.dsl.Run;
-import dev.vlmo.dsl.Stage;
-import dev.vlmo.model.VlmoModel;
+import dev.vlmo.dsl.eval.Retrieval;
+import dev.vlmo.dsl.infer.Predictor;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -32,7 +21,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.SplittableRandom;
 import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
@@ -57,7 +45,7 @@ public final class ImageSearch {
     private final Run run;
     private final SyntheticWorld world;
     private final SyntheticWorld.Split split;
-    private final int textLength;
+    private final Predictor predictor;
     private final float[][] imageFeatures;
     private final float[][] scores;
     private final List<String> captions;
@@ -77,24 +65,21 @@ public final class ImageSearch {
         this.run = Objects.requireNonNull(run, "run");
         this.split = Objects.requireNonNull(split, "split");
         this.world = Objects.requireNonNull(ref, "world").world(run.plan().model().imageSize());
-        int len = run.plan().model().maxTextLen();
-        for (Plan.StagePlan p : run.plan().stages()) {
-            if (p.stage().kind() == Stage.Kind.VISION_LANGUAGE) {
-                len = p.textLength();
-            }
-        }
-        this.textLength = len;
         List<ImageText> pairs = world.captions(split);
         this.captions = pairs.stream().map(ImageText::text).toList();
         this.captionImage = pairs.stream().mapToInt(ImageText::imageId).toArray();
         int n = world.scenes(split).size();
-        try (NDManager m = newManager()) {
-            ParameterStore ps = new ParameterStore(m, false);
-            NDArray images = embedImages(n, m, ps);
-            NDArray texts = embedTexts(captions, m, ps);
-            // the product in the engine, as Run.retrieval computes it, so recall agrees exactly
-            this.scores = rows(images.matMul(texts.transpose()));
-            this.imageFeatures = rows(images);
+        List<ImageRef> refs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            refs.add(world.image(split, i));
+        }
+        // the run's own inference API and score helper, as Run.retrieval uses, so recall agrees
+        this.predictor = run.predictor().batchSize(64);
+        this.imageFeatures = predictor.embedImages(refs);
+        float[] flat = Retrieval.similarity(imageFeatures, predictor.embedTexts(captions));
+        this.scores = new float[n][];
+        for (int i = 0; i < n; i++) {
+            scores[i] = Arrays.copyOfRange(flat, i * captions.size(), (i + 1) * captions.size());
         }
     }
 
@@ -271,10 +256,7 @@ public final class ImageSearch {
         if (k < 1 || k > images()) {
             throw new IllegalArgumentException("query needs k in [1, " + images() + "], got " + k);
         }
-        float[] q;
-        try (NDManager m = newManager()) {
-            q = rows(embedTexts(List.of(text), m, new ParameterStore(m, false)))[0];
-        }
+        float[] q = predictor.embedTexts(List.of(text))[0];
         float[] s = new float[images()];
         for (int i = 0; i < s.length; i++) {
             s[i] = dot(imageFeatures[i], q);
@@ -477,75 +459,5 @@ public final class ImageSearch {
             s += a[i] * b[i];
         }
         return s;
-    }
-
-    private NDManager newManager() {
-        VlmoModel model = run.model();
-        return model.namedParameters()
-                .values()
-                .iterator()
-                .next()
-                .getArray()
-                .getManager()
-                .newSubManager();
-    }
-
-    private NDArray embedImages(int n, NDManager m, ParameterStore ps) {
-        int size = run.plan().model().imageSize();
-        ImageTransform t = Transforms.eval(size);
-        NDList parts = new NDList();
-        int batch = 64;
-        for (int from = 0; from < n; from += batch) {
-            int k = Math.min(batch, n - from);
-            float[] px = new float[k * 3 * size * size];
-            for (int i = 0; i < k; i++) {
-                RgbImage img;
-                try {
-                    img = world.image(split, from + i).load();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-                t.apply(img, new SplittableRandom(0), px, i * 3 * size * size);
-            }
-            NDArray x = m.create(px, new Shape(k, 3, size, size));
-            parts.add(run.model().encodeImage(ps, x, false, false).itc());
-        }
-        return NDArrays.concat(parts, 0);
-    }
-
-    private NDArray embedTexts(List<String> texts, NDManager m, ParameterStore ps) {
-        WordPieceTokenizer tokenizer = run.tokenizer();
-        int len = textLength;
-        NDList parts = new NDList();
-        int batch = 128;
-        for (int from = 0; from < texts.size(); from += batch) {
-            int k = Math.min(batch, texts.size() - from);
-            long[] ids = new long[k * len];
-            long[] mask = new long[k * len];
-            for (int i = 0; i < k; i++) {
-                Encoding e = tokenizer.encode(texts.get(from + i), len);
-                int[] pid = e.paddedIds(len, tokenizer.vocabulary().padId());
-                int[] pm = e.attentionMask(len);
-                for (int j = 0; j < len; j++) {
-                    ids[i * len + j] = pid[j];
-                    mask[i * len + j] = pm[j];
-                }
-            }
-            NDArray x = m.create(ids, new Shape(k, len));
-            NDArray mk = m.create(mask, new Shape(k, len));
-            parts.add(run.model().encodeText(ps, x, mk, false, false).itc());
-        }
-        return NDArrays.concat(parts, 0);
-    }
-
-    private static float[][] rows(NDArray matrix) {
-        int k = (int) matrix.getShape().get(0);
-        int d = (int) matrix.getShape().get(1);
-        float[] flat = matrix.toFloatArray();
-        float[][] out = new float[k][];
-        for (int i = 0; i < k; i++) {
-            out[i] = Arrays.copyOfRange(flat, i * d, (i + 1) * d);
-        }
-        return out;
     }
 }

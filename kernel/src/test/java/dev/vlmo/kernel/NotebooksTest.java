@@ -54,7 +54,8 @@ class NotebooksTest {
                     "quickstart.ipynb", new int[] {4, 2},
                     "architecture.ipynb", new int[] {3, 1},
                     "retrieval.ipynb", new int[] {4, 4},
-                    "checkpoints.ipynb", new int[] {6, 0});
+                    "checkpoints.ipynb", new int[] {6, 0},
+                    "finetuning.ipynb", new int[] {5, 2});
 
     /** Executed notebooks by name, for the rendering test. */
     private static final Map<String, Path> EXECUTED = new ConcurrentHashMap<>();
@@ -356,6 +357,35 @@ class NotebooksTest {
 
     @Test
     @Order(5)
+    void finetuningEvaluatesVqaAndNlvr2AndServesThroughThePredictor() throws Exception {
+        List<JsonObject> cells = execute("finetuning.ipynb");
+        assertEquals(9, cells.size(), "code cells");
+        assertTrue(shown(cells.get(0), "text/html").contains("Run("), "the pretrained run");
+
+        String vqa = shown(cells.get(1), "text/html");
+        assertTrue(vqa.contains("FinetuneRun(vqa") && vqa.contains("VQA score (reference)"), vqa);
+        assertTrue(vqa.contains("majority answer per question type"), vqa);
+        BufferedImage curve = png(cells.get(2));
+        assertEquals(720, curve.getWidth());
+        assertTrue(NotebookRendering.luminanceStdDev(curve) > 10, "blank loss curve");
+
+        String answers = shown(cells.get(3), "text/html");
+        assertTrue(answers.contains(">question</th>") && answers.contains(">model</th>"), answers);
+        assertEquals(8, rows(answers).size(), answers);
+        BufferedImage scene = png(cells.get(4));
+        assertEquals(160, scene.getWidth());
+        assertTrue(NotebookRendering.luminanceStdDev(scene) > 10, "blank scene");
+
+        String nlvr = shown(cells.get(5), "text/html");
+        assertTrue(nlvr.contains("NLVR2 accuracy") && nlvr.contains("majority label"), nlvr);
+        String hits = shown(cells.get(6), "text/html");
+        assertEquals(5, rows(hits).size(), hits);
+        assertTrue(shown(cells.get(7), "text/html").contains("p(match)"));
+        assertTrue(outputsText(cells.get(8)).isEmpty());
+    }
+
+    @Test
+    @Order(6)
     void executedNotebooksRenderInHeadlessChromium() throws Exception {
         var chromium = NotebookRendering.chromium();
         if (NotebookRendering.ci()) {
