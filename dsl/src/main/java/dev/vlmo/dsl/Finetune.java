@@ -61,7 +61,7 @@ public final class Finetune {
         int textLength;
         long seed = 1;
         boolean linearProbe;
-        double gradientClipping;
+        double gradientClipping = Double.NaN;
         int rerankTop;
 
         @Override
@@ -394,11 +394,11 @@ public final class Finetune {
         int size;
         double wd = v.weightDecay;
         if (small) {
-            // the built-in world: a few hundred steps of batch 64 at the pretraining's rate scale
+            // the built-in world: a few hundred steps of batch 64 at the quickstart's learning rate
             steps = 300;
             epochs = 0;
             batch = 64;
-            lr = v.task == Task.CLASSIFICATION && v.linearProbe ? 1e-2 : 5e-4;
+            lr = v.task == Task.CLASSIFICATION && v.linearProbe ? 1e-2 : 1e-3;
             head = v.task == Task.VQA ? 5 : 1;
             warm = 0.1;
             dp = 0.1;
@@ -455,6 +455,10 @@ public final class Finetune {
             steps = v.steps;
             epochs = v.epochs;
         }
+        double clip = v.gradientClipping;
+        if (small && Double.isNaN(clip)) {
+            clip = 1.0; // as the quickstart's pretraining clips
+        }
         return new Settings(
                 steps,
                 epochs,
@@ -466,7 +470,7 @@ public final class Finetune {
                 Double.isNaN(v.dropPath) ? dp : v.dropPath,
                 v.imageSize > 0 ? v.imageSize : size,
                 v.textLength > 0 ? v.textLength : pretrained.maxTextLen(),
-                v.gradientClipping);
+                Double.isNaN(clip) ? 0 : clip);
     }
 
     /**
