@@ -29,7 +29,13 @@ import java.util.Map;
  * <pre>
  * Bench [--suite quick|full|NAME,NAME...] [--reps N] [--warmup N] [--out FILE]
  *       [--python /usr/bin/python3] [--script bench/pytorch_bench.py] [--threads 2] [--gpu]
- *       [--command "what to print as the reproducing command"]
+ *       [--command "what to print as the reproducing command"] [--slow SECONDS]
+ * </pre>
+ *
+ * <p>A workload whose last warm-up repetition (both sides together) took longer than {@code --slow}
+ * seconds (default 240) is timed once, to keep a run of the base preset short.
+ *
+ * <pre>
  * </pre>
  */
 public final class Bench {
@@ -68,6 +74,7 @@ public final class Bench {
         int threads = 2;
         boolean gpu = false;
         String command = "bench/run.sh";
+        double slowSeconds = 240;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--suite" -> suite = args[++i];
@@ -79,6 +86,7 @@ public final class Bench {
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--gpu" -> gpu = true;
                 case "--command" -> command = args[++i];
+                case "--slow" -> slowSeconds = Double.parseDouble(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -100,7 +108,7 @@ public final class Bench {
                     max(peak[0]) / 1e9, max(peak[1]) / 1e9);
             List<Result> results = new ArrayList<>();
             for (Workload w : workloads) {
-                results.add(measure(w, ours, torch, warmup, reps));
+                results.add(measure(w, ours, torch, warmup, reps, slowSeconds));
             }
             double[][] peakAfter = peak(torch, engine, 3);
             String report =
@@ -143,7 +151,7 @@ public final class Bench {
     }
 
     private static Result measure(
-            Workload w, OurSide ours, TorchWorker torch, int warmup, int reps) {
+            Workload w, OurSide ours, TorchWorker torch, int warmup, int reps, double slowSeconds) {
         log("%s: preparing", w.name());
         resetPeaks();
         ours.prepare(w);
@@ -153,9 +161,18 @@ public final class Bench {
         }
         torch.call(cmd.toString());
         int warm = w.kind().training() ? Math.max(warmup, 1) : warmup;
+        double lastWarm = 0;
         for (int i = 0; i < warm; i++) {
+            long t0 = System.nanoTime();
             ours.run();
             torch.call("run");
+            lastWarm = (System.nanoTime() - t0) / 1e9;
+        }
+        if (lastWarm > slowSeconds && reps > 1) {
+            log(
+                    "%s: a warm-up repetition of both sides took %.0f s; 1 timed repetition",
+                    w.name(), lastWarm);
+            reps = 1;
         }
         double[] t1 = new double[reps];
         double[] t2 = new double[reps];

@@ -80,10 +80,17 @@ public final class Flops {
         return patchEmbed(c) + c.layers() * block(c, n) + 2.0 * c.hidden() * (c.hidden() + 2);
     }
 
-    /** The MLM head (dense, decoder to the vocabulary) on every text position of one sample. */
+    /** Share of text positions that MLM masks, and so the positions the MLM head is needed on. */
+    static final double MLM_RATE = 0.15;
+
+    /**
+     * The MLM head (dense, decoder to the vocabulary) on the masked positions of one sample: 15% of
+     * {@code maxTextLen}. (The reference computes it on every position and discards the rest; only
+     * the needed work is counted.)
+     */
     static double mlmHead(VlmoConfig c) {
         double d = c.hidden();
-        return c.maxTextLen() * (2 * d * d + 2 * d * c.vocabSize());
+        return MLM_RATE * c.maxTextLen() * (2 * d * d + 2 * d * c.vocabSize());
     }
 
     /** The MIM head on every patch of one image. */

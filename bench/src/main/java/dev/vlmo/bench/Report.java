@@ -40,7 +40,8 @@ final class Report {
                 f(
                         "Run on %s; %d workloads, each with %d warm-up and %d timed repetitions per"
                                 + " side, ours and PyTorch's alternating repetition by repetition in"
-                                + " one invocation; %.0f s in all. Times are medians (min to max in"
+                                + " one invocation (a workload whose warm-up took longer than the --slow limit is timed"
+                                + " once; see the raw times); %.0f s in all. Times are medians (min to max in"
                                 + " brackets).\n\n",
                         LocalDate.now(), results.size(), warmup, reps, seconds));
         s.append("## Machine\n\n");

@@ -77,8 +77,9 @@ public record Workload(Kind kind, String preset, int batch) {
     }
 
     /**
-     * The workloads of a suite: {@code quick} (tiny preset only, a minute), {@code full} (tiny,
-     * small and base) or a comma-separated list of names as {@link #name()} prints them.
+     * The workloads of a suite: {@code quick} (tiny preset only), {@code full} (tiny, small, and
+     * the base preset's VL step and image encoding), {@code base} (every base workload) or a
+     * comma-separated list of names as {@link #name()} prints them.
      *
      * @param suite the suite's name or a list
      * @return the workloads in the order they run
@@ -89,14 +90,18 @@ public record Workload(Kind kind, String preset, int batch) {
             case "quick" -> addTiny(out);
             case "full" -> {
                 addTiny(out);
-                out.add(new Workload(Kind.TRAIN_MIM, "small", 8));
-                out.add(new Workload(Kind.TRAIN_MLM, "small", 32));
-                out.add(new Workload(Kind.TRAIN_VL, "small", 4));
-                out.add(new Workload(Kind.INFER_IMAGE, "small", 16));
-                out.add(new Workload(Kind.INFER_TEXT, "small", 64));
-                out.add(new Workload(Kind.INFER_PAIR, "small", 8));
-                out.add(new Workload(Kind.RETRIEVE_DUAL, "small", 8));
-                out.add(new Workload(Kind.RETRIEVE_FUSION, "small", 8));
+                out.add(new Workload(Kind.TRAIN_MIM, "small", 4));
+                out.add(new Workload(Kind.TRAIN_MLM, "small", 16));
+                out.add(new Workload(Kind.TRAIN_VL, "small", 2));
+                out.add(new Workload(Kind.INFER_IMAGE, "small", 8));
+                out.add(new Workload(Kind.INFER_TEXT, "small", 32));
+                out.add(new Workload(Kind.INFER_PAIR, "small", 4));
+                out.add(new Workload(Kind.RETRIEVE_DUAL, "small", 4));
+                out.add(new Workload(Kind.RETRIEVE_FUSION, "small", 4));
+                out.add(new Workload(Kind.TRAIN_VL, "base", 4));
+                out.add(new Workload(Kind.INFER_IMAGE, "base", 4));
+            }
+            case "base" -> {
                 out.add(new Workload(Kind.TRAIN_MIM, "base", 4));
                 out.add(new Workload(Kind.TRAIN_MLM, "base", 16));
                 out.add(new Workload(Kind.TRAIN_VL, "base", 4));
