@@ -215,6 +215,28 @@ public final class Bench {
         } catch (IOException | UnsupportedOperationException e) {
             // not Linux, or not allowed: the peak then covers the whole run so far
         }
+        // a kernel that honours the reset leaves the peak at about the current resident set
+        long rss = status("VmRSS:");
+        long hwm = status("VmHWM:");
+        if (rss > 0 && hwm > rss + (64L << 20)) {
+            rssPeakIsCumulative = true;
+        }
+    }
+
+    /** Whether the kernel ignored a reset of the peak RSS, so peaks cover the run so far. */
+    static boolean rssPeakIsCumulative;
+
+    private static long status(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key)) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return -1;
     }
 
     private static long heapPeak() {

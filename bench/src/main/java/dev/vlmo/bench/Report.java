@@ -214,6 +214,13 @@ final class Report {
                         + " Native: the process's peak resident set (VmHWM, reset before each"
                         + " workload through /proc/self/clear_refs), which holds the model,"
                         + " optimizer state and activations of both engines' native memory.\n\n");
+        if (Bench.rssPeakIsCumulative) {
+            s.append(
+                    "**This kernel ignored the reset** (VmHWM stayed above the resident set after"
+                            + " it): each RSS figure is the process's peak since the run started, so"
+                            + " it includes the larger workloads before it; compare the two sides, and"
+                            + " the first workload of each preset.\n\n");
+        }
         s.append("| workload | ours heap | ours RSS | PyTorch RSS |\n|---|---|---|---|\n");
         for (Bench.Result r : results) {
             s.append(
