@@ -537,15 +537,15 @@ public final class VlmoModel extends Module {
             int textLen,
             boolean withVl,
             boolean training) {
-        int h = config.heads();
         int start = config.vlStart();
         NDArray entering = start == 0 ? x : null;
+        // every layer's (H, N, N) block in one split, as the reference's torch.chunk: its backward
+        // concatenates the layers' gradients instead of one zero-filled table per layer
+        NDList perLayer = rel == null ? null : rel.split(transformer.depth(), 0);
         for (int i = 0; i < transformer.depth(); i++) {
-            x =
-                    transformer
-                            .block(i)
-                            .forward(
-                                    ps, x, keyBias, layerBias(rel, i, h), route, textLen, training);
+            MultiwayBlock b = transformer.block(i);
+            NDArray bias = perLayer == null ? null : perLayer.get(i);
+            x = scoped(x, in -> b.forward(ps, in, keyBias, bias, route, textLen, training));
             if (i == start - 1) {
                 entering = x;
             }
@@ -555,16 +555,38 @@ public final class VlmoModel extends Module {
             vl = entering;
             for (int i = start; i < transformer.depth(); i++) {
                 MultiwayBlock b = transformer.block(i);
-                vl = b.forward(ps, vl, keyBias, layerBias(rel, i, h), Route.VL, textLen, training);
+                NDArray bias = perLayer == null ? null : perLayer.get(i);
+                vl =
+                        scoped(
+                                vl,
+                                in ->
+                                        b.forward(
+                                                ps, in, keyBias, bias, Route.VL, textLen,
+                                                training));
             }
         }
         return new Hidden(x, vl);
     }
 
-    private static NDArray layerBias(NDArray rel, int layer, int heads) {
-        return rel == null
-                ? null
-                : rel.get(new NDIndex("{}:{}", layer * heads, (layer + 1) * heads));
+    /**
+     * Applies one block with its temporaries in a manager of their own that is closed when the
+     * block returns, so their memory is reused by the next block instead of being held until the
+     * caller's manager closes (what eager PyTorch does by reference counting). Only the output
+     * survives, in the input's manager. Tensors that autograd saved for the backward pass stay
+     * alive through the graph's own references: closing an array only drops this handle. Engines
+     * whose arrays are not reference-counted handles (MXNet) run the block unscoped.
+     */
+    private static NDArray scoped(NDArray x, java.util.function.UnaryOperator<NDArray> block) {
+        NDManager outer = x.getManager();
+        if (!"PyTorch".equals(outer.getEngine().getEngineName())) {
+            return block.apply(x);
+        }
+        try (NDManager temp = outer.newSubManager()) {
+            x.tempAttach(temp);
+            NDArray y = block.apply(x);
+            y.attach(outer);
+            return y;
+        }
     }
 
     /** Gathers the relative bias of every layer: (H*L, N, N), or null with absolute positions. */
@@ -581,7 +603,10 @@ public final class VlmoModel extends Module {
                 ai.djl.nn.core.Embedding.embedding(
                                 idx, table, ai.djl.ndarray.types.SparseFormat.DENSE)
                         .singletonOrThrow(); // (N, N, H*L)
-        return bias.transpose(2, 0, 1); // (H*L, N, N)
+        // one contiguous copy, as the reference's .contiguous(): every layer's logits then add
+        // a dense (H, N, N) block instead of reading it with a stride of H*L floats
+        long hl = bias.getShape().get(2);
+        return bias.transpose(2, 0, 1).reshape(hl * n * n).reshape(hl, n, n); // (H*L, N, N)
     }
 
     private long[] buildIndex(String kind) {

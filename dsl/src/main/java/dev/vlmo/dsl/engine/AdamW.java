@@ -102,9 +102,7 @@ public final class AdamW {
             double wd = decays.getOrDefault(name, 0.0);
             // every temporary is closed here: they belong to the parameters' long-lived manager
             if (wd > 0) {
-                try (NDArray decay = p.mul((float) (lr * wd))) {
-                    p.subi(decay);
-                }
+                p.muli((float) (1 - lr * wd)); // as torch: one pass, no temporary
             }
             try (NDArray g1 = g.mul((float) (1 - beta1));
                     NDArray g2 = g.square()) {

@@ -53,7 +53,7 @@ public final class Trainer {
     private final WordPieceTokenizer tokenizer;
     private int skipped;
 
-    private Trainer(Plan plan, Runtime runtime, Path dirPath) {
+    Trainer(Plan plan, Runtime runtime, Path dirPath) {
         this.plan = plan;
         this.runtime = runtime;
         Engine engine = Engines.get(runtime.engine());
@@ -193,18 +193,9 @@ public final class Trainer {
                             + ") are not trained by this version; use the default"
                             + " MimTarget.Pixels()");
         }
-        model.setDropPath(p.dropPath());
-        Map<String, Parameter> all = model.namedParameters();
-        Map<String, Parameter> train = new LinkedHashMap<>();
-        Map<String, Double> decays = new LinkedHashMap<>();
-        for (Map.Entry<String, Parameter> e : all.entrySet()) {
-            boolean t = p.trainable().contains(e.getKey());
-            e.getValue().freeze(!t);
-            if (t) {
-                train.put(e.getKey(), e.getValue());
-                decays.put(e.getKey(), decays(e.getKey(), e.getValue()) ? s.weightDecay() : 0.0);
-            }
-        }
+        Trainables tr = prepare(p);
+        Map<String, Parameter> train = tr.parameters();
+        Map<String, Double> decays = tr.decays();
         try (StageData data = StageData.open(p, plan.model(), tokenizer)) {
             int total = s.steps() > 0 ? s.steps() : s.epochs() * data.batchesPerEpoch();
             LearningRate lr =
@@ -236,6 +227,42 @@ public final class Trainer {
             }
             progress.stageFinished(p, (System.nanoTime() - stageStart) / 1e9);
         }
+    }
+
+    /**
+     * The parameters a stage trains, with their weight decay.
+     *
+     * @param parameters trainable parameters by name
+     * @param decays weight decay by name (0 for none)
+     */
+    record Trainables(Map<String, Parameter> parameters, Map<String, Double> decays) {}
+
+    /** Sets the stage's drop path, freezes what it does not train and returns what it trains. */
+    Trainables prepare(Plan.StagePlan p) {
+        model.setDropPath(p.dropPath());
+        Map<String, Parameter> train = new LinkedHashMap<>();
+        Map<String, Double> decays = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
+            boolean t = p.trainable().contains(e.getKey());
+            e.getValue().freeze(!t);
+            if (t) {
+                train.put(e.getKey(), e.getValue());
+                decays.put(
+                        e.getKey(),
+                        decays(e.getKey(), e.getValue()) ? p.stage().weightDecay() : 0.0);
+            }
+        }
+        return new Trainables(train, decays);
+    }
+
+    /** The model being trained. */
+    VlmoModel model() {
+        return model;
+    }
+
+    /** The manager that owns the model's parameters. */
+    NDManager root() {
+        return root;
     }
 
     /** Norms, biases, layer scales, tokens, tables and logit scales get no weight decay. */
@@ -276,7 +303,7 @@ public final class Trainer {
 
     // ------------------------------------------------------------------ one step
 
-    private Map<String, Double> step(
+    Map<String, Double> step(
             Plan.StagePlan p,
             Batch batch,
             int step,

@@ -138,6 +138,28 @@ class ObjectivesTest {
         }
     }
 
+    // ------------------------------------------------------------------ MLM on masked rows
+
+    @Test
+    void mlmOnTheMaskedRowsEqualsTheReferencesLossOverEveryPosition() {
+        try (NDManager m = manager.newSubManager()) {
+            Trainer.Inputs in = distinct(m, 6);
+            ParameterStore ps = new ParameterStore(m, false);
+            // the reference: logits at every text position, the loss ignoring unmasked ones
+            PairEncoding pe = model.encodePair(ps, in.mlmIds(), in.mask(), in.images(), 1, false);
+            NDArray all = model.mlmLogits(ps, pe.textFeats(), false);
+            double want =
+                    Losses.crossEntropy(
+                                    all.reshape(-1, all.getShape().get(2)),
+                                    in.mlmLabels().reshape(-1))
+                            .getFloat();
+            Map<String, Double> l =
+                    losses(stage(VL.itc(false).vlItc(false).itm(ItmNegatives.NONE)), in, 1, 0, m);
+            assertTrue(want > 0.1, "a real loss: " + want);
+            assertEquals(want, l.get("mlm"), 1e-5);
+        }
+    }
+
     // ------------------------------------------------------------------ the gather
 
     @Test

@@ -64,9 +64,12 @@ public final class Attention extends Module {
         NDArray bias = local(NDArrays.concat(new NDList(qb, zero, vb)), x);
         NDArray all = qkv.forwardWithBias(ps, x, bias, training); // (B, N, 3D)
         all = all.reshape(b, n, 3, heads, d / heads).transpose(2, 0, 3, 1, 4); // (3, B, H, N, d)
-        NDArray q = all.get(0).mul(scale);
-        NDArray k = all.get(1);
-        NDArray v = all.get(2);
+        // split rather than three selects: the backward pass concatenates the three gradients
+        // instead of filling three zero tensors of the whole (3, B, H, N, d) and adding them
+        NDList qkvParts = all.split(3, 0);
+        NDArray q = qkvParts.get(0).squeeze(0).mul(scale);
+        NDArray k = qkvParts.get(1).squeeze(0);
+        NDArray v = qkvParts.get(2).squeeze(0);
         DataType type = x.getDataType();
         if (type != DataType.FLOAT32) {
             q = q.toType(DataType.FLOAT32, false);

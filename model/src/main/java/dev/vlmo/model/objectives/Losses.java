@@ -28,9 +28,21 @@ public final class Losses {
         NDArray lab = labels.toType(DataType.INT64, false);
         NDArray keep = lab.neq(IGNORE).toType(DataType.FLOAT32, false);
         NDArray safe = lab.mul(keep.toType(DataType.INT64, false));
-        NDArray picked = lp.mul(safe.oneHot((int) classes)).sum(new int[] {-1});
+        NDArray picked = pick(lp, safe, (int) classes);
         NDArray count = keep.sum().maximum(1f);
         return picked.mul(keep).sum().neg().div(count);
+    }
+
+    /**
+     * Each row's entry at its label: a gather where the engine has one (no (N, C) one-hot, which at
+     * the MLM head is N x 30522), else the one-hot product (MXNet).
+     */
+    private static NDArray pick(NDArray lp, NDArray labels, int classes) {
+        try {
+            return lp.gather(labels.expandDims(-1), -1).squeeze(-1);
+        } catch (UnsupportedOperationException e) {
+            return lp.mul(labels.oneHot(classes)).sum(new int[] {-1});
+        }
     }
 
     /**

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Where a workload's time goes on our side (libtorch's profiler), e.g.:
+#   bench/profile.sh train-vl/small/b4 3
+# Prints calls and milliseconds per repetition for each operator and the share of wall time that
+# native operators cover. Same environment as bench/run.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+THREADS="${THREADS:-2}"
+mvn -B -o -q package -DskipTests -pl bench -am
+cp_file="$(mktemp)"
+trap 'rm -f "$cp_file"' EXIT
+mvn -B -o -q dependency:build-classpath -pl bench -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime
+deps="$(tr ':' '\n' < "$cp_file" | grep -v '/dev/vlmo/' | paste -sd: -)"
+cp="bench/target/classes:dsl/target/classes:model/target/classes:datasets/target/classes:$deps"
+export OPT_OUT_TRACKING=true DJL_OFFLINE=true OMP_NUM_THREADS="$THREADS"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+exec java ${JAVA_OPTS:-} -Xss4m -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
+    -Dai.djl.pytorch.num_threads="$THREADS" -Dai.djl.pytorch.num_interop_threads=1 \
+    -cp "$cp" dev.vlmo.bench.Profile "$@"

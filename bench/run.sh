@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the benchmark: our model (Java, DJL) and the same workloads in PyTorch (bench/pytorch_bench.py
+# with Debian's python3-torch), interleaved in one invocation, and writes bench/RESULTS.md.
+#
+#   bench/run.sh                   # full suite: tiny, small, base (about 15 minutes on 2 cores)
+#   bench/run.sh --suite quick     # tiny preset only (about a minute)
+#   bench/run.sh --suite train-vl/base/b4,infer-image/small/b16 --reps 3 --out /tmp/r.md
+#
+# Builds the reactor first (mvn package, nothing installed into ~/.m2). THREADS (default 2) sets the
+# intra-op threads of both sides; JAVA_OPTS adds JVM options. Both engines use OpenMP (libgomp):
+# OMP_WAIT_POLICY defaults to PASSIVE because on a machine shared with other jobs, spinning OpenMP
+# threads made 2-thread steps up to 10x slower on both sides (measured on the tiny preset).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+THREADS="${THREADS:-2}"
+mvn -B -o -q package -DskipTests -pl bench -am
+cp_file="$(mktemp)"
+trap 'rm -f "$cp_file"' EXIT
+mvn -B -o -q dependency:build-classpath -pl bench -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime
+# the reactor's own classes, never snapshot jars of this project left in ~/.m2
+deps="$(tr ':' '\n' < "$cp_file" | grep -v '/dev/vlmo/' | paste -sd: -)"
+cp="bench/target/classes:dsl/target/classes:model/target/classes:datasets/target/classes:$deps"
+args=("$@")
+has_out=0
+for a in "$@"; do [[ "$a" == "--out" ]] && has_out=1; done
+[[ $has_out == 1 ]] || args+=(--out bench/RESULTS.md)
+export OPT_OUT_TRACKING=true DJL_OFFLINE=true OMP_NUM_THREADS="$THREADS"
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+exec java ${JAVA_OPTS:-} -Xss4m -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
+    -Dai.djl.pytorch.num_threads="$THREADS" -Dai.djl.pytorch.num_interop_threads=1 \
+    -cp "$cp" dev.vlmo.bench.Bench --threads "$THREADS" --command "bench/run.sh $*" "${args[@]}"

@@ -1,0 +1,287 @@
+package dev.vlmo.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.vlmo.model.Engines;
+import dev.vlmo.model.VlmoConfig;
+import java.io.File;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs workloads on our side and on PyTorch's, interleaved repetition by repetition in one
+ * invocation, measures the fp32 matrix-multiply peak of both on the same machine, and writes a
+ * Markdown report of medians, ratios and model FLOPs utilisation.
+ *
+ * <pre>
+ * Bench [--suite quick|full|NAME,NAME...] [--reps N] [--warmup N] [--out FILE]
+ *       [--python /usr/bin/python3] [--script bench/pytorch_bench.py] [--threads 2] [--gpu]
+ *       [--command "what to print as the reproducing command"] [--slow SECONDS]
+ * </pre>
+ *
+ * <p>A workload whose last warm-up repetition (both sides together) took longer than {@code --slow}
+ * seconds (default 240) is timed once, to keep a run of the base preset short.
+ *
+ * <pre>
+ * </pre>
+ */
+public final class Bench {
+
+    /** Side of the square matrices of the peak measurement. */
+    static final int PEAK_N = 2048;
+
+    private Bench() {}
+
+    /** The measurements of one workload. */
+    record Result(
+            Workload workload,
+            VlmoConfig config,
+            double flops,
+            double[] ours,
+            double[] torch,
+            double oursCheck,
+            double torchCheck,
+            long oursHeapPeak,
+            long oursRssPeak,
+            long torchRssPeak) {}
+
+    /**
+     * Entry point.
+     *
+     * @param args see the class comment
+     * @throws IOException if the report cannot be written
+     */
+    public static void main(String[] args) throws IOException {
+        String suite = "quick";
+        int reps = 5;
+        int warmup = 1;
+        Path outFile = Path.of("bench/RESULTS.md");
+        String python = "/usr/bin/python3";
+        String script = "bench/pytorch_bench.py";
+        int threads = 2;
+        boolean gpu = false;
+        String command = "bench/run.sh";
+        double slowSeconds = 240;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--suite" -> suite = args[++i];
+                case "--reps" -> reps = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--out" -> outFile = Path.of(args[++i]);
+                case "--python" -> python = args[++i];
+                case "--script" -> script = args[++i];
+                case "--threads" -> threads = Integer.parseInt(args[++i]);
+                case "--gpu" -> gpu = true;
+                case "--command" -> command = args[++i];
+                case "--slow" -> slowSeconds = Double.parseDouble(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        if (reps < 1 || warmup < 0) {
+            throw new IllegalArgumentException("need --reps >= 1 and --warmup >= 0");
+        }
+        List<Workload> workloads = Workload.suite(suite);
+        File log = new File(System.getProperty("java.io.tmpdir"), "vlmo-bench-pytorch.log");
+        long start = System.nanoTime();
+        try (TorchWorker torch = new TorchWorker(python, script, threads, log);
+                OurSide ours = new OurSide(gpu)) {
+            Engine engine = Engines.get(null);
+            log(
+                    "engine %s %s, torch %s",
+                    engine.getEngineName(), engine.getVersion(), torch.torchVersion());
+            double[][] peak = peak(torch, engine, 5);
+            log(
+                    "matmul peak GFLOP/s: ours %.1f, torch %.1f",
+                    max(peak[0]) / 1e9, max(peak[1]) / 1e9);
+            List<Result> results = new ArrayList<>();
+            for (Workload w : workloads) {
+                results.add(measure(w, ours, torch, warmup, reps, slowSeconds));
+            }
+            double[][] peakAfter = peak(torch, engine, 3);
+            String report =
+                    Report.markdown(
+                            results,
+                            peak,
+                            peakAfter,
+                            engine,
+                            torch.torchVersion(),
+                            threads,
+                            command,
+                            reps,
+                            warmup,
+                            (System.nanoTime() - start) / 1e9);
+            Files.writeString(outFile, report);
+            log("wrote %s", outFile);
+        }
+    }
+
+    /** Interleaved fp32 N x N x N products: FLOP/s of ours (row 0) and torch's (row 1). */
+    static double[][] peak(TorchWorker torch, Engine engine, int reps) {
+        double flops = 2.0 * PEAK_N * PEAK_N * PEAK_N;
+        double[][] out = new double[2][reps];
+        try (NDManager m = engine.newBaseManager()) {
+            NDArray a = m.randomNormal(new Shape(PEAK_N, PEAK_N));
+            NDArray b = m.randomNormal(new Shape(PEAK_N, PEAK_N));
+            a.matMul(b).close(); // warm-up
+            torch.call("matmul " + PEAK_N);
+            for (int r = 0; r < reps; r++) {
+                long t0 = System.nanoTime();
+                try (NDArray c = a.matMul(b)) {
+                    c.getFloat(0, 0);
+                }
+                out[0][r] = flops / ((System.nanoTime() - t0) / 1e9);
+                out[1][r] =
+                        flops / Double.parseDouble(torch.call("matmul " + PEAK_N).get("seconds"));
+            }
+        }
+        return out;
+    }
+
+    private static Result measure(
+            Workload w, OurSide ours, TorchWorker torch, int warmup, int reps, double slowSeconds) {
+        log("%s: preparing", w.name());
+        resetPeaks();
+        ours.prepare(w);
+        StringBuilder cmd = new StringBuilder("prepare");
+        for (Map.Entry<String, String> e : ours.torchArgs().entrySet()) {
+            cmd.append(' ').append(e.getKey()).append('=').append(e.getValue());
+        }
+        torch.call(cmd.toString());
+        int warm = w.kind().training() ? Math.max(warmup, 1) : warmup;
+        double lastWarm = 0;
+        for (int i = 0; i < warm; i++) {
+            long t0 = System.nanoTime();
+            ours.run();
+            torch.call("run");
+            lastWarm = (System.nanoTime() - t0) / 1e9;
+        }
+        if (lastWarm > slowSeconds && reps > 1) {
+            log(
+                    "%s: a warm-up repetition of both sides took %.0f s; 1 timed repetition",
+                    w.name(), lastWarm);
+            reps = 1;
+        }
+        double[] t1 = new double[reps];
+        double[] t2 = new double[reps];
+        double c1 = 0;
+        double c2 = 0;
+        long torchRss = 0;
+        for (int r = 0; r < reps; r++) {
+            long t0 = System.nanoTime();
+            c1 = ours.run();
+            t1[r] = (System.nanoTime() - t0) / 1e9;
+            Map<String, String> ans = torch.call("run");
+            t2[r] = Double.parseDouble(ans.get("seconds"));
+            c2 = Double.parseDouble(ans.get("check"));
+            torchRss = Long.parseLong(ans.get("rss_peak"));
+        }
+        long heap = heapPeak();
+        long rss = rssPeak();
+        VlmoConfig c = ours.config();
+        double flops = Flops.of(w, c);
+        ours.release();
+        torch.call("release");
+        Result res = new Result(w, c, flops, t1, t2, c1, c2, heap, rss, torchRss);
+        log(
+                "%s: ours %.4f s, torch %.4f s (medians), torch/ours %.2f",
+                w.name(), median(t1), median(t2), median(t2) / median(t1));
+        return res;
+    }
+
+    // ------------------------------------------------------------------ memory
+
+    private static void resetPeaks() {
+        System.gc();
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP) {
+                p.resetPeakUsage();
+            }
+        }
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | UnsupportedOperationException e) {
+            // not Linux, or not allowed: the peak then covers the whole run so far
+        }
+        // a kernel that honours the reset leaves the peak at about the current resident set
+        long rss = status("VmRSS:");
+        long hwm = status("VmHWM:");
+        if (rss > 0 && hwm > rss + (64L << 20)) {
+            rssPeakIsCumulative = true;
+        }
+    }
+
+    /** Whether the kernel ignored a reset of the peak RSS, so peaks cover the run so far. */
+    static boolean rssPeakIsCumulative;
+
+    private static long status(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key)) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    private static long heapPeak() {
+        long sum = 0;
+        for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == MemoryType.HEAP) {
+                sum += p.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    private static long rssPeak() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    // ------------------------------------------------------------------ statistics
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    static double max(double[] v) {
+        return Arrays.stream(v).max().orElse(Double.NaN);
+    }
+
+    static double min(double[] v) {
+        return Arrays.stream(v).min().orElse(Double.NaN);
+    }
+
+    private static void log(String fmt, Object... args) {
+        String time = ZonedDateTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss"));
+        System.out.println(time + " " + String.format(Locale.ROOT, fmt, args));
+        System.out.flush();
+    }
+}

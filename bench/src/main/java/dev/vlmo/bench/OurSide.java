@@ -1,0 +1,278 @@
+package dev.vlmo.bench;
+
+import static dev.vlmo.dsl.Dsl.builtIn;
+import static dev.vlmo.dsl.Dsl.cpu;
+import static dev.vlmo.dsl.Dsl.gpus;
+import static dev.vlmo.dsl.Dsl.on;
+import static dev.vlmo.dsl.Dsl.text;
+import static dev.vlmo.dsl.Dsl.vision;
+import static dev.vlmo.dsl.Dsl.visionLanguage;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import dev.vlmo.datasets.batch.Batch;
+import dev.vlmo.dsl.Plan;
+import dev.vlmo.dsl.Stage;
+import dev.vlmo.dsl.Vlmo;
+import dev.vlmo.dsl.engine.StepRunner;
+import dev.vlmo.model.Engines;
+import dev.vlmo.model.ImageEncoding;
+import dev.vlmo.model.TextEncoding;
+import dev.vlmo.model.VlmoConfig;
+import dev.vlmo.model.VlmoModel;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Our side of each workload: training steps through the engine's {@link StepRunner} (the same step
+ * that {@code run} takes), inference through {@link VlmoModel}'s encoders and heads.
+ */
+final class OurSide implements AutoCloseable {
+
+    private final boolean gpu;
+    private Workload workload;
+    private VlmoConfig config;
+    private StepRunner runner;
+    private Batch batch;
+    private NDManager manager;
+    private VlmoModel model;
+    private NDArray images;
+    private NDArray ids;
+    private NDArray mask;
+    private Map<String, String> torchArgs;
+
+    /**
+     * Creates our side.
+     *
+     * @param gpu whether to run on every GPU the engine sees (else the CPU)
+     */
+    OurSide(boolean gpu) {
+        this.gpu = gpu;
+    }
+
+    /** The configuration the prepared workload runs. */
+    VlmoConfig config() {
+        return config;
+    }
+
+    /** The arguments that make the PyTorch worker build the same workload. */
+    Map<String, String> torchArgs() {
+        return torchArgs;
+    }
+
+    /** Builds the model and the inputs of a workload. */
+    void prepare(Workload w) {
+        release();
+        this.workload = w;
+        VlmoConfig preset = VlmoConfig.preset(w.preset());
+        Map<String, String> a = new LinkedHashMap<>();
+        a.put("kind", w.kind().id());
+        a.put("batch", Integer.toString(w.batch()));
+        if (w.kind().training()) {
+            Stage s =
+                    switch (w.kind()) {
+                        case TRAIN_MIM -> vision();
+                        case TRAIN_MLM -> text();
+                        default -> visionLanguage();
+                    };
+            s = s.data(builtIn()).steps(1).batchSize(w.batch()).dropPath(0).seed(1);
+            Plan plan = Vlmo.of(preset).stage(s).compile(on(gpu ? gpus() : cpu()));
+            Plan.StagePlan p = plan.stages().get(0);
+            config = plan.model();
+            runner = StepRunner.open(plan, 0);
+            batch = batch(w, config, new Random(7));
+            Set<String> trainable = new TreeSet<>(p.trainable());
+            Set<String> decays = new TreeSet<>();
+            for (String n : trainable) {
+                if (runner.decays(n)) {
+                    decays.add(n);
+                }
+            }
+            a.put("trainable", String.join(",", trainable));
+            a.put("decays", String.join(",", decays));
+            a.put("weightDecay", Double.toString(p.stage().weightDecay()));
+            a.put("lr", Double.toString(p.learningRate()));
+            a.put("beta1", Double.toString(p.stage().beta1()));
+            a.put("beta2", Double.toString(p.stage().beta2()));
+            a.put("clip", Double.toString(p.stage().gradientClipping()));
+            a.put("mlmWeight", Double.toString(p.stage().mlmWeight()));
+            a.put("maskRatio", Double.toString(p.stage().mimMaskRatio()));
+        } else {
+            config = preset;
+            manager = Engines.newManager(null);
+            model = new VlmoModel(config).initialize(manager);
+            Random r = new Random(7);
+            Batch b = batch(w, config, r);
+            int s = config.imageSize();
+            int t = config.maxTextLen();
+            images = manager.create(b.images(), new Shape(w.batch(), 3, s, s));
+            ids = manager.create(toLong(b.textIds()), new Shape(w.batch(), t));
+            mask = manager.create(toLong(b.textMasks()), new Shape(w.batch(), t));
+        }
+        a.put("hidden", Integer.toString(config.hidden()));
+        a.put("heads", Integer.toString(config.heads()));
+        a.put("layers", Integer.toString(config.layers()));
+        a.put("vlLayers", Integer.toString(config.vlLayers()));
+        a.put("mlpRatio", Double.toString(config.mlpRatio()));
+        a.put("patch", Integer.toString(config.patchSize()));
+        a.put("imageSize", Integer.toString(config.imageSize()));
+        a.put("maxTextLen", Integer.toString(config.maxTextLen()));
+        a.put("maxTextLenOfInitCkpt", Integer.toString(config.maxTextLenOfInitCkpt()));
+        a.put("vocab", Integer.toString(config.vocabSize()));
+        a.put("relative", Boolean.toString(config.positions() == VlmoConfig.Positions.RELATIVE));
+        a.put("layerScale", Double.toString(config.layerScale()));
+        a.put("mimTargets", Integer.toString(config.mimTargets()));
+        torchArgs = a;
+    }
+
+    /**
+     * Runs one repetition of the prepared workload.
+     *
+     * @return a value computed from the outputs (the loss of a training step), so that nothing is
+     *     skipped and runs can be compared
+     */
+    double run() {
+        if (runner != null) {
+            return runner.step(batch).get("loss");
+        }
+        try (NDManager sm = manager.newSubManager()) {
+            // results of operations belong to their first input's manager: the inputs join this
+            // repetition's manager for its duration, so every intermediate is freed at its end
+            images.tempAttach(sm);
+            ids.tempAttach(sm);
+            mask.tempAttach(sm);
+            ParameterStore ps = new ParameterStore(sm, false);
+            NDArray out =
+                    switch (workload.kind()) {
+                        case INFER_IMAGE -> model.encodeImage(ps, images, false, false).itc();
+                        case INFER_TEXT -> model.encodeText(ps, ids, mask, false, false).itc();
+                        case INFER_PAIR ->
+                                model.itmLogits(
+                                        ps,
+                                        model.encodePair(ps, ids, mask, images, 1, false).pooled(),
+                                        false);
+                        case RETRIEVE_DUAL -> {
+                            ImageEncoding ie = model.encodeImage(ps, images, false, false);
+                            TextEncoding te = model.encodeText(ps, ids, mask, false, false);
+                            yield ie.itc().matMul(te.itc().transpose()); // (N, N)
+                        }
+                        case RETRIEVE_FUSION -> fusionScores(sm);
+                        default -> throw new IllegalStateException(workload.kind().id());
+                    };
+            return out.toType(DataType.FLOAT32, false).sum().getFloat();
+        }
+    }
+
+    /** ITM scores of every (image, text) pair in chunks of 64 pairs: (N, N). */
+    private NDArray fusionScores(NDManager sm) {
+        int n = workload.batch();
+        long[] rows = new long[n * n];
+        long[] cols = new long[n * n];
+        for (int i = 0; i < n * n; i++) {
+            rows[i] = i / n;
+            cols[i] = i % n;
+        }
+        NDList scores = new NDList();
+        int chunk = 64;
+        for (int s = 0; s < n * n; s += chunk) {
+            int e = Math.min(n * n, s + chunk);
+            // each chunk's intermediates are freed before the next chunk runs
+            try (NDManager cm = sm.newSubManager()) {
+                ParameterStore cps = new ParameterStore(cm, false);
+                NDArray r = cm.create(java.util.Arrays.copyOfRange(rows, s, e));
+                NDArray c = cm.create(java.util.Arrays.copyOfRange(cols, s, e));
+                NDArray ci = ids.get(c);
+                ci.attach(cm);
+                NDArray cmask = mask.get(c);
+                cmask.attach(cm);
+                NDArray cimg = images.get(r);
+                cimg.attach(cm);
+                NDArray pooled = model.encodePair(cps, ci, cmask, cimg, 1, false).pooled();
+                NDArray score = model.itmLogits(cps, pooled, false).get(":, 1");
+                score.attach(sm);
+                scores.add(score);
+            }
+        }
+        return ai.djl.ndarray.NDArrays.concat(scores).reshape(n, n);
+    }
+
+    /** Frees the prepared workload's model and inputs. */
+    void release() {
+        if (runner != null) {
+            runner.close();
+            runner = null;
+        }
+        if (manager != null) {
+            manager.close();
+            manager = null;
+        }
+        model = null;
+        batch = null;
+    }
+
+    @Override
+    public void close() {
+        release();
+    }
+
+    /**
+     * Random inputs with the workload's shapes: pixels in [-1, 1], texts of Nt/2 to Nt tokens
+     * padded to Nt, 15% of real tokens masked for MLM, the stage's share of patches masked for MIM.
+     */
+    static Batch batch(Workload w, VlmoConfig c, Random r) {
+        int b = w.batch();
+        int s = c.imageSize();
+        int t = c.maxTextLen();
+        float[] px = new float[b * 3 * s * s];
+        for (int i = 0; i < px.length; i++) {
+            px[i] = r.nextFloat() * 2 - 1;
+        }
+        int[] ids = new int[b * t];
+        int[] masks = new int[b * t];
+        int[] mlmIds = new int[b * t];
+        int[] labels = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            int len = t / 2 + r.nextInt(t - t / 2 + 1);
+            for (int j = 0; j < t; j++) {
+                int k = i * t + j;
+                boolean real = j < len;
+                ids[k] = j == 0 ? 2 : real ? 5 + r.nextInt(c.vocabSize() - 5) : 0;
+                masks[k] = real ? 1 : 0;
+                boolean picked = real && j > 0 && r.nextDouble() < 0.15;
+                labels[k] = picked ? ids[k] : -100;
+                mlmIds[k] = picked ? 4 : ids[k];
+            }
+        }
+        int g = s / c.patchSize();
+        boolean[] patchMasks = new boolean[b * g * g];
+        for (int i = 0; i < patchMasks.length; i++) {
+            patchMasks[i] = r.nextDouble() < 0.4;
+        }
+        int[] imageIds = new int[b];
+        for (int i = 0; i < b; i++) {
+            imageIds[i] = i;
+        }
+        return Batch.builder(b)
+                .images(s, px)
+                .text(t, ids, masks)
+                .mlm(mlmIds, labels)
+                .imageIds(imageIds)
+                .patchMasks(g * g, patchMasks)
+                .build();
+    }
+
+    private static long[] toLong(int[] a) {
+        long[] out = new long[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i];
+        }
+        return out;
+    }
+}

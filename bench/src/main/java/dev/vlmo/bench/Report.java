@@ -1,0 +1,283 @@
+package dev.vlmo.bench;
+
+import ai.djl.engine.Engine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Locale;
+
+/** The Markdown report of a benchmark run. */
+final class Report {
+
+    /** The speed target of issue 8: our throughput over PyTorch's on the same work. */
+    static final double TARGET = 1.25;
+
+    private Report() {}
+
+    static String markdown(
+            List<Bench.Result> results,
+            double[][] peak,
+            double[][] peakAfter,
+            Engine engine,
+            String torchVersion,
+            int threads,
+            String command,
+            int reps,
+            int warmup,
+            double seconds) {
+        double machinePeak =
+                Math.max(
+                        Math.max(Bench.max(peak[0]), Bench.max(peak[1])),
+                        Math.max(Bench.max(peakAfter[0]), Bench.max(peakAfter[1])));
+        StringBuilder s = new StringBuilder();
+        s.append("# Benchmark results: VLMo for Java against PyTorch\n\n");
+        s.append(
+                "Written by the benchmark itself (`dev.vlmo.bench.Bench`); do not edit by hand.\n\n");
+        s.append("Command: `").append(command).append("`\n\n");
+        s.append(
+                f(
+                        "Run on %s; %d workloads, each with %d warm-up and %d timed repetitions per"
+                                + " side, ours and PyTorch's alternating repetition by repetition in"
+                                + " one invocation (a workload whose warm-up took longer than the --slow limit is timed"
+                                + " once; see the raw times); %.0f s in all. Times are medians (min to max in"
+                                + " brackets).\n\n",
+                        LocalDate.now(), results.size(), warmup, reps, seconds));
+        s.append("## Machine\n\n");
+        s.append("| | |\n|---|---|\n");
+        s.append("| CPU | ").append(cpuModel()).append(" |\n");
+        s.append(
+                f(
+                        "| cores visible | %d |\n",
+                        java.lang.Runtime.getRuntime().availableProcessors()));
+        s.append("| memory | ").append(memTotal()).append(" |\n");
+        s.append(
+                f(
+                        "| ours | Java %s, DJL %s engine %s, %d intra-op threads |\n",
+                        System.getProperty("java.version"),
+                        engine.getEngineName(),
+                        engine.getVersion(),
+                        threads));
+        s.append(f("| PyTorch | Debian python3-torch %s, %d threads |\n", torchVersion, threads));
+        s.append(
+                "| load | the machine was shared with other jobs (builds and training runs) while"
+                        + " this ran: absolute times are noisy; the interleaved ratios are the"
+                        + " numbers to read |\n\n");
+
+        s.append(
+                f(
+                        "## Matrix-multiply peak (fp32, %d x %d x %d)\n\n",
+                        Bench.PEAK_N, Bench.PEAK_N, Bench.PEAK_N));
+        s.append(
+                "| | best GFLOP/s (start) | median (start) | best GFLOP/s (end) |\n|---|---|---|---|\n");
+        s.append(
+                f(
+                        "| ours (DJL) | %.1f | %.1f | %.1f |\n",
+                        Bench.max(peak[0]) / 1e9,
+                        Bench.median(peak[0]) / 1e9,
+                        Bench.max(peakAfter[0]) / 1e9));
+        s.append(
+                f(
+                        "| PyTorch | %.1f | %.1f | %.1f |\n\n",
+                        Bench.max(peak[1]) / 1e9,
+                        Bench.median(peak[1]) / 1e9,
+                        Bench.max(peakAfter[1]) / 1e9));
+        s.append(
+                f(
+                        "MFU below = model FLOPs of the work (counted from the configuration by"
+                                + " `Flops`) / median time / the machine's measured peak, the best of"
+                                + " all products above: **%.1f GFLOP/s**.\n\n",
+                        machinePeak / 1e9));
+
+        table(s, "## Training steps (forward, backward, AdamW)", results, true, machinePeak);
+        table(s, "## Inference (no gradients)", results, false, machinePeak);
+        retrieval(s, results);
+        memory(s, results);
+        s.append("## Raw times (seconds per repetition)\n\n");
+        s.append("| workload | ours | PyTorch | check ours / PyTorch |\n|---|---|---|---|\n");
+        for (Bench.Result r : results) {
+            s.append(
+                    f(
+                            "| %s | %s | %s | %.4g / %.4g |\n",
+                            r.workload().name(),
+                            list(r.ours()),
+                            list(r.torch()),
+                            r.oursCheck(),
+                            r.torchCheck()));
+        }
+        s.append(
+                "\nThe check column is the last repetition's loss (training) or the sum of the"
+                        + " outputs (inference); the two sides start from different random weights"
+                        + " and inputs of the same shapes, so the values only show that real"
+                        + " numbers came out.\n");
+        return s.toString();
+    }
+
+    private static void table(
+            StringBuilder s,
+            String title,
+            List<Bench.Result> results,
+            boolean training,
+            double peak) {
+        List<Bench.Result> rows =
+                results.stream().filter(r -> r.workload().kind().training() == training).toList();
+        if (rows.isEmpty()) {
+            return;
+        }
+        s.append(title).append("\n\n");
+        s.append(
+                "| workload | preset | batch | ours s | PyTorch s | ours samples/s | PyTorch"
+                        + " samples/s | speed ratio ours/PyTorch | target 1.25x | ours MFU |"
+                        + " PyTorch MFU |\n");
+        s.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Bench.Result r : rows) {
+            Workload w = r.workload();
+            double a = Bench.median(r.ours());
+            double b = Bench.median(r.torch());
+            double ratio = b / a;
+            s.append(
+                    f(
+                            "| %s | %s | %d | %s | %s | %.2f | %.2f | **%.2f** | %s | %.1f%% | %.1f%% |\n",
+                            w.kind().label(),
+                            w.preset(),
+                            w.batch(),
+                            time(r.ours()),
+                            time(r.torch()),
+                            samples(w) / a,
+                            samples(w) / b,
+                            ratio,
+                            ratio >= TARGET ? "met" : "not met",
+                            100 * r.flops() / a / peak,
+                            100 * r.flops() / b / peak));
+        }
+        s.append('\n');
+    }
+
+    private static double samples(Workload w) {
+        return switch (w.kind()) {
+            case RETRIEVE_FUSION -> (double) w.batch() * w.batch();
+            default -> w.batch();
+        };
+    }
+
+    private static void retrieval(StringBuilder s, List<Bench.Result> results) {
+        StringBuilder rows = new StringBuilder();
+        for (Bench.Result d : results) {
+            if (d.workload().kind() != Workload.Kind.RETRIEVE_DUAL) {
+                continue;
+            }
+            for (Bench.Result f : results) {
+                Workload w = f.workload();
+                if (w.kind() == Workload.Kind.RETRIEVE_FUSION
+                        && w.preset().equals(d.workload().preset())
+                        && w.batch() == d.workload().batch()) {
+                    double od = Bench.median(d.ours());
+                    double of = Bench.median(f.ours());
+                    double td = Bench.median(d.torch());
+                    double tf = Bench.median(f.torch());
+                    rows.append(
+                            f(
+                                    "| %s | %d x %d | %.4f | %.4f | **%.0fx** | %.4f | %.4f | %.0fx |\n",
+                                    w.preset(),
+                                    w.batch(),
+                                    w.batch(),
+                                    od,
+                                    of,
+                                    of / od,
+                                    td,
+                                    tf,
+                                    tf / td));
+                }
+            }
+        }
+        if (rows.length() == 0) {
+            return;
+        }
+        s.append("## Retrieval: dual encoder against fusion encoder\n\n");
+        s.append(
+                "Scoring N images against N texts: the dual encoder embeds each image and each"
+                        + " text once and takes N x N dot products; the fusion encoder runs"
+                        + " encodePair and the ITM head on all N x N pairs (in chunks of 64). Same"
+                        + " candidates, same model; times in seconds (medians).\n\n");
+        s.append(
+                "| preset | candidates | ours dual | ours fusion | fusion / dual | PyTorch dual |"
+                        + " PyTorch fusion | fusion / dual |\n");
+        s.append("|---|---|---|---|---|---|---|---|\n");
+        s.append(rows).append('\n');
+    }
+
+    private static void memory(StringBuilder s, List<Bench.Result> results) {
+        s.append("## Peak memory per workload\n\n");
+        s.append(
+                "Java heap: the peak of all heap pools while the workload was prepared and run."
+                        + " Native: the process's peak resident set (VmHWM, reset before each"
+                        + " workload through /proc/self/clear_refs), which holds the model,"
+                        + " optimizer state and activations of both engines' native memory.\n\n");
+        if (Bench.rssPeakIsCumulative) {
+            s.append(
+                    "**This kernel ignored the reset** (VmHWM stayed above the resident set after"
+                            + " it): each RSS figure is the process's peak since the run started, so"
+                            + " it includes the larger workloads before it; compare the two sides, and"
+                            + " the first workload of each preset.\n\n");
+        }
+        s.append("| workload | ours heap | ours RSS | PyTorch RSS |\n|---|---|---|---|\n");
+        for (Bench.Result r : results) {
+            s.append(
+                    f(
+                            "| %s | %s | %s | %s |\n",
+                            r.workload().name(),
+                            mib(r.oursHeapPeak()),
+                            mib(r.oursRssPeak()),
+                            mib(r.torchRssPeak())));
+        }
+        s.append('\n');
+    }
+
+    private static String time(double[] v) {
+        return f("%.4f (%.4f-%.4f)", Bench.median(v), Bench.min(v), Bench.max(v));
+    }
+
+    private static String list(double[] v) {
+        StringBuilder b = new StringBuilder();
+        for (double x : v) {
+            b.append(b.length() == 0 ? "" : ", ").append(f("%.4f", x));
+        }
+        return b.toString();
+    }
+
+    private static String mib(long bytes) {
+        return bytes < 0 ? "n/a" : f("%.0f MiB", bytes / 1048576.0);
+    }
+
+    private static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException e) {
+            // not Linux
+        }
+        return System.getProperty("os.arch");
+    }
+
+    private static String memTotal() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:")) {
+                    long kb = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                    return f("%.1f GiB", kb / 1048576.0);
+                }
+            }
+        } catch (IOException e) {
+            // not Linux
+        }
+        return "?";
+    }
+
+    private static String f(String fmt, Object... args) {
+        return String.format(Locale.ROOT, fmt, args);
+    }
+}

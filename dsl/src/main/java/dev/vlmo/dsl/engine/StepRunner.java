@@ -1,0 +1,105 @@
+package dev.vlmo.dsl.engine;
+
+import dev.vlmo.datasets.batch.Batch;
+import dev.vlmo.dsl.Plan;
+import dev.vlmo.dsl.Runtime;
+import dev.vlmo.model.VlmoModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * One stage's training step run outside the training loop on batches the caller gives: the same
+ * forward pass, objectives, backward pass, clipping and AdamW update as {@code run}, without data
+ * loading, metrics or checkpoints. Benchmarks and profilers time this.
+ */
+public final class StepRunner implements AutoCloseable {
+
+    private final Trainer trainer;
+    private final Plan.StagePlan stage;
+    private final Trainer.Trainables trainables;
+    private final AdamW optimizer;
+    private final Path dir;
+    private int steps;
+
+    private StepRunner(Plan plan, int stageIndex, Runtime runtime) {
+        if (stageIndex < 0 || stageIndex >= plan.stages().size()) {
+            throw new IllegalArgumentException(
+                    "stageIndex must be in [0, "
+                            + plan.stages().size()
+                            + ") for this plan, got "
+                            + stageIndex);
+        }
+        try {
+            this.dir = Files.createTempDirectory("vlmo-step-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a scratch directory", e);
+        }
+        this.trainer = new Trainer(plan, runtime, dir);
+        this.stage = plan.stages().get(stageIndex);
+        this.trainables = trainer.prepare(stage);
+        this.optimizer = new AdamW(stage.stage().beta1(), stage.stage().beta2(), 1e-8);
+    }
+
+    /**
+     * Builds the plan's model (initialised as {@code run} does) and prepares one of its stages.
+     *
+     * @param plan the compiled plan
+     * @param stageIndex which stage, from 0
+     * @return the runner; close it to free the model
+     */
+    public static StepRunner open(Plan plan, int stageIndex) {
+        return new StepRunner(plan, stageIndex, plan.runtime());
+    }
+
+    /**
+     * Returns the model being trained.
+     *
+     * @return the model
+     */
+    public VlmoModel model() {
+        return trainer.model();
+    }
+
+    /**
+     * Returns whether the stage applies weight decay to a parameter.
+     *
+     * @param name the parameter's name
+     * @return true if it is trained with weight decay
+     */
+    public boolean decays(String name) {
+        return trainables.decays().getOrDefault(name, 0.0) > 0;
+    }
+
+    /**
+     * Runs one training step on a batch at the stage's peak learning rate.
+     *
+     * @param batch the batch, in the layout the stage's collator writes
+     * @return the losses of the step (and {@code grad_norm})
+     */
+    public Map<String, Double> step(Batch batch) {
+        Map<String, Double> out =
+                trainer.step(
+                        stage,
+                        batch,
+                        steps,
+                        trainables.parameters(),
+                        trainables.decays(),
+                        optimizer,
+                        stage.learningRate());
+        steps++;
+        return out;
+    }
+
+    @Override
+    public void close() {
+        trainer.root().close();
+        try {
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // a leftover empty scratch directory is harmless
+        }
+    }
+}
