@@ -395,7 +395,13 @@ public final class Finetune {
         double wd = v.weightDecay;
         if (small) {
             // the built-in world: a few hundred steps of batch 64 at the quickstart's learning rate
-            steps = 300;
+            // VQA needs the most steps: its answers depend on grounding words in the scene
+            steps =
+                    switch (v.task) {
+                        case VQA -> 3000;
+                        case NLVR2 -> 1000;
+                        default -> 300;
+                    };
             epochs = 0;
             batch = 64;
             lr = v.task == Task.CLASSIFICATION && v.linearProbe ? 1e-2 : 1e-3;
