@@ -398,8 +398,8 @@ public final class Finetune {
             // VQA needs the most steps: its answers depend on grounding words in the scene
             steps =
                     switch (v.task) {
-                        case VQA -> 3000;
-                        case NLVR2 -> 1000;
+                        case VQA -> 1500;
+                        case NLVR2 -> 300;
                         default -> 300;
                     };
             epochs = 0;

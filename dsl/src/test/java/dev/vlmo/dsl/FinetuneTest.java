@@ -244,6 +244,16 @@ class FinetuneTest {
     }
 
     @Test
+    void aNewImageSizeResizesThePositionsOnLoad() {
+        int pre = pretrained.plan().model().imageSize();
+        try (FinetuneRun f = pretrained.finetune(small(retrieval()).imageSize(pre + 16))) {
+            assertEquals(pre + 16, f.model().config().imageSize());
+            assertEquals(pre + 16, f.settings().imageSize());
+            assertTrue(f.metric("IR@10") >= 0);
+        }
+    }
+
+    @Test
     void nlvr2AndRetrievalWithReRankingEvaluate() {
         try (FinetuneRun n = pretrained.finetune(small(nlvr2()))) {
             double acc = n.metric("NLVR2 accuracy");
