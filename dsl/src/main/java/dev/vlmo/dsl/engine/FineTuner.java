@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -443,15 +442,11 @@ public final class FineTuner {
             }
             Map<String, NDArray> params = new LinkedHashMap<>();
             Map<String, NDArray> grads = new LinkedHashMap<>();
-            double sq = 0;
             for (Map.Entry<String, Parameter> e : train.entrySet()) {
-                NDArray g = e.getValue().getArray().getGradient();
-                g.attach(sm);
                 params.put(e.getKey(), e.getValue().getArray());
-                grads.put(e.getKey(), g);
-                sq += g.square().sum().getFloat();
+                grads.put(e.getKey(), Trainer.grad(e.getValue(), sm));
             }
-            double norm = Math.sqrt(sq);
+            double norm = Trainer.globalNorm(grads);
             if (Double.isFinite(norm)) {
                 double clip = settings.gradientClipping();
                 if (clip > 0 && norm > clip) {
@@ -469,7 +464,7 @@ public final class FineTuner {
                         norm);
             }
             for (NDArray g : grads.values()) {
-                g.set(new NDIndex("..."), 0f);
+                Trainer.zero(g);
             }
             return value;
         }
@@ -564,7 +559,7 @@ public final class FineTuner {
             w.write("question_id,predicted,vqa_score\n");
             for (int i = 0; i < ex.size(); i++) {
                 VqaExample e = ex.get(i);
-                int best = argmax(logits[i]);
+                int best = Predictor.argmax(logits[i]);
                 String answer = data.answers().get(best);
                 double s = VqaAccuracy.score(best, e.labels(), e.scores());
                 score += s;
@@ -702,22 +697,12 @@ public final class FineTuner {
                 w.write(
                         csv(images.get(i).name())
                                 + ","
-                                + data.classes().get(argmax(logits[i]))
+                                + data.classes().get(Predictor.argmax(logits[i]))
                                 + ","
                                 + data.classes().get(labels[i])
                                 + "\n");
             }
         }
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     private static String csv(String s) {

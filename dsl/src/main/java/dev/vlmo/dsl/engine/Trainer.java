@@ -383,18 +383,18 @@ public final class Trainer {
     }
 
     /** Clears a gradient in place; assignment, so NaN or infinite entries are cleared too. */
-    private static void zero(NDArray g) {
+    static void zero(NDArray g) {
         g.set(new NDIndex("..."), 0f);
     }
 
-    private static NDArray grad(Parameter p, NDManager sm) {
+    static NDArray grad(Parameter p, NDManager sm) {
         NDArray g = p.getArray().getGradient();
         g.attach(sm);
         return g;
     }
 
     /** The L2 norm of all gradients together; infinite or NaN when any gradient overflowed. */
-    private static double globalNorm(Map<String, NDArray> grads) {
+    static double globalNorm(Map<String, NDArray> grads) {
         double sq = 0;
         for (NDArray g : grads.values()) {
             sq += g.square().sum().getFloat();

@@ -173,14 +173,12 @@ public final class Predictor implements AutoCloseable {
      */
     public float[][] embedImages(List<? extends ImageRef> images) {
         float[][] out = new float[images.size()][];
-        for (int from = 0; from < images.size(); from += batch) {
-            int k = Math.min(batch, images.size() - from);
-            try (NDManager m = manager.newSubManager()) {
-                ParameterStore ps = new ParameterStore(m, false);
-                NDArray x = pixels(images.subList(from, from + k), m);
-                rows(model.encodeImage(ps, x, false, false).itc(), out, from);
-            }
-        }
+        batches(
+                images.size(),
+                (from, k, m, ps) -> {
+                    NDArray x = pixels(images.subList(from, from + k), m);
+                    rows(model.encodeImage(ps, x, false, false).itc(), out, from);
+                });
         return out;
     }
 
@@ -192,14 +190,12 @@ public final class Predictor implements AutoCloseable {
      */
     public float[][] embedTexts(List<String> texts) {
         float[][] out = new float[texts.size()][];
-        for (int from = 0; from < texts.size(); from += batch) {
-            int k = Math.min(batch, texts.size() - from);
-            try (NDManager m = manager.newSubManager()) {
-                ParameterStore ps = new ParameterStore(m, false);
-                NDArray[] t = text(texts.subList(from, from + k), m);
-                rows(model.encodeText(ps, t[0], t[1], false, false).itc(), out, from);
-            }
-        }
+        batches(
+                texts.size(),
+                (from, k, m, ps) -> {
+                    NDArray[] t = text(texts.subList(from, from + k), m);
+                    rows(model.encodeText(ps, t[0], t[1], false, false).itc(), out, from);
+                });
         return out;
     }
 
@@ -239,19 +235,18 @@ public final class Predictor implements AutoCloseable {
     public float[] match(List<? extends ImageRef> images, List<String> texts) {
         sameSize(images.size(), texts.size(), "images", "texts");
         float[] out = new float[images.size()];
-        for (int from = 0; from < images.size(); from += batch) {
-            int k = Math.min(batch, images.size() - from);
-            try (NDManager m = manager.newSubManager()) {
-                ParameterStore ps = new ParameterStore(m, false);
-                NDArray x = pixels(images.subList(from, from + k), m);
-                NDArray[] t = text(texts.subList(from, from + k), m);
-                PairEncoding p = model.encodePair(ps, t[0], t[1], x, 1, false);
-                float[] prob = model.itmLogits(ps, p.pooled(), false).softmax(-1).toFloatArray();
-                for (int i = 0; i < k; i++) {
-                    out[from + i] = prob[i * 2 + 1];
-                }
-            }
-        }
+        batches(
+                images.size(),
+                (from, k, m, ps) -> {
+                    NDArray x = pixels(images.subList(from, from + k), m);
+                    NDArray[] t = text(texts.subList(from, from + k), m);
+                    PairEncoding p = model.encodePair(ps, t[0], t[1], x, 1, false);
+                    float[] prob =
+                            model.itmLogits(ps, p.pooled(), false).softmax(-1).toFloatArray();
+                    for (int i = 0; i < k; i++) {
+                        out[from + i] = prob[i * 2 + 1];
+                    }
+                });
         return out;
     }
 
@@ -280,16 +275,14 @@ public final class Predictor implements AutoCloseable {
         }
         sameSize(images.size(), questions.size(), "images", "questions");
         float[][] out = new float[images.size()][];
-        for (int from = 0; from < images.size(); from += batch) {
-            int k = Math.min(batch, images.size() - from);
-            try (NDManager m = manager.newSubManager()) {
-                ParameterStore ps = new ParameterStore(m, false);
-                NDArray x = pixels(images.subList(from, from + k), m);
-                NDArray[] t = text(questions.subList(from, from + k), m);
-                PairEncoding p = model.encodePair(ps, t[0], t[1], x, 1, false);
-                rows(model.vqaLogits(ps, p.pooled(), false), out, from);
-            }
-        }
+        batches(
+                images.size(),
+                (from, k, m, ps) -> {
+                    NDArray x = pixels(images.subList(from, from + k), m);
+                    NDArray[] t = text(questions.subList(from, from + k), m);
+                    PairEncoding p = model.encodePair(ps, t[0], t[1], x, 1, false);
+                    rows(model.vqaLogits(ps, p.pooled(), false), out, from);
+                });
         return out;
     }
 
@@ -330,21 +323,19 @@ public final class Predictor implements AutoCloseable {
         sameSize(left.size(), right.size(), "left images", "right images");
         sameSize(left.size(), statements.size(), "images", "statements");
         float[] out = new float[left.size()];
-        for (int from = 0; from < left.size(); from += batch) {
-            int k = Math.min(batch, left.size() - from);
-            try (NDManager m = manager.newSubManager()) {
-                ParameterStore ps = new ParameterStore(m, false);
-                NDArray[] t = text(statements.subList(from, from + k), m);
-                NDArray a = pixels(left.subList(from, from + k), m);
-                NDArray b = pixels(right.subList(from, from + k), m);
-                NDArray pa = model.encodePair(ps, t[0], t[1], a, 1, false).pooled();
-                NDArray pb = model.encodePair(ps, t[0], t[1], b, 2, false).pooled();
-                float[] prob = model.nlvr2Logits(ps, pa, pb, false).softmax(-1).toFloatArray();
-                for (int i = 0; i < k; i++) {
-                    out[from + i] = prob[i * 2 + 1];
-                }
-            }
-        }
+        batches(
+                left.size(),
+                (from, k, m, ps) -> {
+                    NDArray[] t = text(statements.subList(from, from + k), m);
+                    NDArray a = pixels(left.subList(from, from + k), m);
+                    NDArray b = pixels(right.subList(from, from + k), m);
+                    NDArray pa = model.encodePair(ps, t[0], t[1], a, 1, false).pooled();
+                    NDArray pb = model.encodePair(ps, t[0], t[1], b, 2, false).pooled();
+                    float[] prob = model.nlvr2Logits(ps, pa, pb, false).softmax(-1).toFloatArray();
+                    for (int i = 0; i < k; i++) {
+                        out[from + i] = prob[i * 2 + 1];
+                    }
+                });
         return out;
     }
 
@@ -373,15 +364,13 @@ public final class Predictor implements AutoCloseable {
                             + " or linearProbe()");
         }
         float[][] out = new float[images.size()][];
-        for (int from = 0; from < images.size(); from += batch) {
-            int k = Math.min(batch, images.size() - from);
-            try (NDManager m = manager.newSubManager()) {
-                ParameterStore ps = new ParameterStore(m, false);
-                NDArray x = pixels(images.subList(from, from + k), m);
-                NDArray hidden = model.encodeImage(ps, x, false, false).hidden();
-                rows(classifier.forward(ps, hidden, false), out, from);
-            }
-        }
+        batches(
+                images.size(),
+                (from, k, m, ps) -> {
+                    NDArray x = pixels(images.subList(from, from + k), m);
+                    NDArray hidden = model.encodeImage(ps, x, false, false).hidden();
+                    rows(classifier.forward(ps, hidden, false), out, from);
+                });
         return out;
     }
 
@@ -412,6 +401,21 @@ public final class Predictor implements AutoCloseable {
      * @param score its probability
      */
     public record Answer(String text, int label, double score) {}
+
+    /** One forward pass over rows {@code from .. from + k - 1}, in a step-scoped manager. */
+    @FunctionalInterface
+    private interface Pass {
+        void run(int from, int k, NDManager m, ParameterStore ps);
+    }
+
+    /** Runs a pass per batch of {@code n} rows, freeing each batch's arrays when it is done. */
+    private void batches(int n, Pass pass) {
+        for (int from = 0; from < n; from += batch) {
+            try (NDManager m = manager.newSubManager()) {
+                pass.run(from, Math.min(batch, n - from), m, new ParameterStore(m, false));
+            }
+        }
+    }
 
     NDArray pixels(List<? extends ImageRef> images, NDManager m) {
         int s = transform.size();
@@ -464,7 +468,13 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
-    static int argmax(float[] v) {
+    /**
+     * Returns the index of the largest value (the first of ties).
+     *
+     * @param v the values, at least one
+     * @return its index
+     */
+    public static int argmax(float[] v) {
         int best = 0;
         for (int i = 1; i < v.length; i++) {
             if (v[i] > v[best]) {
