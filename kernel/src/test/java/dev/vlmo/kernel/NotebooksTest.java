@@ -55,7 +55,7 @@ class NotebooksTest {
                     "architecture.ipynb", new int[] {3, 1},
                     "retrieval.ipynb", new int[] {4, 4},
                     "checkpoints.ipynb", new int[] {6, 0},
-                    "finetuning.ipynb", new int[] {5, 2});
+                    "finetuning.ipynb", new int[] {5, 5});
 
     /** Executed notebooks by name, for the rendering test. */
     private static final Map<String, Path> EXECUTED = new ConcurrentHashMap<>();
@@ -359,7 +359,7 @@ class NotebooksTest {
     @Order(5)
     void finetuningEvaluatesVqaAndNlvr2AndServesThroughThePredictor() throws Exception {
         List<JsonObject> cells = execute("finetuning.ipynb");
-        assertEquals(9, cells.size(), "code cells");
+        assertEquals(12, cells.size(), "code cells");
         assertTrue(shown(cells.get(0), "text/html").contains("Run("), "the pretrained run");
 
         String vqa = shown(cells.get(1), "text/html");
@@ -377,12 +377,22 @@ class NotebooksTest {
         // a few small shapes on a dark background: little variance, but not none
         assertTrue(NotebookRendering.luminanceStdDev(scene) > 2, "blank scene");
 
-        String nlvr = shown(cells.get(5), "text/html");
+        // attention maps of the first question: the whole map, the cross-modal block, the overlay
+        assertTrue(outputsText(cells.get(5)).contains("AttentionMap["), outputsText(cells.get(5)));
+        BufferedImage map = png(cells.get(5));
+        assertTrue(NotebookRendering.luminanceStdDev(map) > 10, "blank attention map");
+        BufferedImage cross = png(cells.get(6));
+        assertTrue(NotebookRendering.luminanceStdDev(cross) > 10, "blank text-to-image map");
+        BufferedImage overlay = png(cells.get(7));
+        assertEquals(160, overlay.getWidth());
+        assertTrue(NotebookRendering.luminanceStdDev(overlay) > 2, "blank overlay");
+
+        String nlvr = shown(cells.get(8), "text/html");
         assertTrue(nlvr.contains("NLVR2 accuracy") && nlvr.contains("majority label"), nlvr);
-        String hits = shown(cells.get(6), "text/html");
+        String hits = shown(cells.get(9), "text/html");
         assertEquals(5, rows(hits).size(), hits);
-        assertTrue(shown(cells.get(7), "text/html").contains("p(match)"));
-        assertTrue(outputsText(cells.get(8)).isEmpty());
+        assertTrue(shown(cells.get(10), "text/html").contains("p(match)"));
+        assertTrue(outputsText(cells.get(11)).isEmpty());
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.vlmo.model;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import java.util.Locale;
 
 /**
@@ -70,6 +71,26 @@ public final class Engines {
         NDArray copy = fromJava.duplicate();
         fromJava.close();
         return copy;
+    }
+
+    /**
+     * Returns a 0-dimensional constant of {@code like}'s type in memory the engine owns, on {@code
+     * like}'s manager, for arithmetic that autograd records.
+     *
+     * <p>DJL's PyTorch arithmetic with a Java number ({@code x.mul(0.5f)}, {@code div}, {@code
+     * maximum}, ...) wraps the number in a tensor over a Java buffer and releases that buffer as
+     * soon as the call returns; autograd keeps the tensor for the backward pass (the factor of a
+     * product, the divisor of a quotient), so a backward pass that runs after the garbage collector
+     * has freed the buffer reads freed memory: silently wrong or non-finite gradients that depend
+     * on when the collector ran. Every constant that meets a tensor needing gradients goes through
+     * this method instead: {@code x.mul(Engines.scalar(x, 0.5f))}.
+     *
+     * @param like the array whose type, device and manager the constant takes
+     * @param value the constant
+     * @return a scalar array
+     */
+    public static NDArray scalar(NDArray like, float value) {
+        return like.getManager().full(new Shape(), value, like.getDataType());
     }
 
     /**

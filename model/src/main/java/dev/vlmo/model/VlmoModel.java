@@ -12,6 +12,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.training.initializer.NormalInitializer;
+import dev.vlmo.model.nn.Attention;
 import dev.vlmo.model.nn.Embedding;
 import dev.vlmo.model.nn.Heads;
 import dev.vlmo.model.nn.Linear;
@@ -29,6 +30,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -349,6 +352,22 @@ public final class VlmoModel extends Module {
                 hidden, textFeats, imageFeats, pooler.forward(ps, hidden, training));
     }
 
+    /**
+     * Starts recording the attention probabilities of every block (for attention maps); close the
+     * recording to stop. Recording copies each (B, H, N, N) map, so use it on inference passes.
+     *
+     * @param manager where the recorded maps live
+     * @return the recording
+     * @throws IllegalStateException if another recording of this model is open
+     */
+    public AttentionRecording recordAttention(NDManager manager) {
+        List<Attention> list = new ArrayList<>();
+        for (int i = 0; i < transformer.depth(); i++) {
+            list.add(transformer.block(i).attention());
+        }
+        return new AttentionRecording(list, manager);
+    }
+
     // ------------------------------------------------------------------ heads
 
     /**
@@ -437,7 +456,7 @@ public final class VlmoModel extends Module {
      */
     public NDArray logitScale(ParameterStore ps, NDArray like, boolean vl, boolean training) {
         NDArray s = value(ps, vl ? logitVlScale : logitScale, like, training);
-        return s.getManager() == like.getManager() ? s : local(s.mul(1f), like);
+        return s.getManager() == like.getManager() ? s : local(s.mul(Engines.scalar(s, 1f)), like);
     }
 
     // ------------------------------------------------------------------ save and load

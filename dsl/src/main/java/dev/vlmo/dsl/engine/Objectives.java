@@ -245,7 +245,8 @@ final class Objectives {
                 NDArray vlScale = model.logitScale(stores.get(0), i2t, true, true);
                 Losses.Contrastive vl =
                         contrast(imgVl, txtVl, vlScale, s.globalNegatives(), k, per, sm);
-                itc = itc.add(vl.loss()).mul(0.5f);
+                itc = itc.add(vl.loss());
+                itc = itc.mul(Engines.scalar(itc, 0.5f));
             }
             if (s.itc()) {
                 out.put("itc", itc);
@@ -327,7 +328,7 @@ final class Objectives {
             }
             NDArray mlm = Losses.crossEntropy(gather(logits, sm), gather(labels, sm));
             out.put("mlm", mlm);
-            NDArray weighted = mlm.mul((float) s.mlmWeight());
+            NDArray weighted = mlm.mul(Engines.scalar(mlm, (float) s.mlmWeight()));
             total = total == null ? weighted : total.add(weighted);
         }
         Map<String, NDArray> ordered = new LinkedHashMap<>();
@@ -361,7 +362,7 @@ final class Objectives {
                             "{}:{}, {}:{}", i * per, (i + 1) * per, i * per, (i + 1) * per),
                     move(c.imageToText(), sm.getDevice(), sm));
         }
-        return new Losses.Contrastive(loss.div(k), sim);
+        return new Losses.Contrastive(loss.div(Engines.scalar(loss, k)), sim);
     }
 
     private static float[] transpose(float[] a, int n) {

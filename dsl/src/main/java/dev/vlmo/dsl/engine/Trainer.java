@@ -326,7 +326,8 @@ public final class Trainer {
                 List<ParameterStore> stores = shardStores(sm);
                 try (GradientCollector gc = root.getEngine().newGradientCollector()) {
                     parts = Objectives.compute(model, p, in, stores, random, sm);
-                    NDArray total = parts.get("loss").div(accum);
+                    NDArray loss = parts.get("loss");
+                    NDArray total = loss.div(Engines.scalar(loss, accum));
                     gc.backward(total);
                 }
                 reduceReplicaGradients(train, stores, sm);

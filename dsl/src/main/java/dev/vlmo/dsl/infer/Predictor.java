@@ -10,6 +10,7 @@ import dev.vlmo.datasets.image.RgbImage;
 import dev.vlmo.datasets.image.Transforms;
 import dev.vlmo.datasets.text.Encoding;
 import dev.vlmo.datasets.text.WordPieceTokenizer;
+import dev.vlmo.model.AttentionRecording;
 import dev.vlmo.model.Engines;
 import dev.vlmo.model.PairEncoding;
 import dev.vlmo.model.VlmoConfig;
@@ -259,6 +260,60 @@ public final class Predictor implements AutoCloseable {
      */
     public double match(ImageRef image, String text) {
         return match(List.of(image), List.of(text))[0];
+    }
+
+    /**
+     * Records the fusion encoder's attention on one image-text pair (a question, a caption), every
+     * layer and head, for attention maps. The text is encoded as the other fusion passes encode it
+     * and its padding is left out of the map.
+     *
+     * @param image the image
+     * @param text the text
+     * @return the attention map
+     */
+    public AttentionMap attention(ImageRef image, String text) {
+        Objects.requireNonNull(text, "text");
+        VlmoConfig c = model.config();
+        int layers = c.layers();
+        int heads = c.heads();
+        Encoding enc = tokenizer.encode(text, textLength);
+        int real = enc.length();
+        int grid = c.gridSize();
+        int imageTokens = c.imageTokens();
+        int n = textLength + imageTokens;
+        int kept = real + imageTokens;
+        int[] keep = new int[kept];
+        for (int i = 0; i < kept; i++) {
+            keep[i] = i < real ? i : textLength + (i - real);
+        }
+        float[][][][] w = new float[layers][heads][kept][kept];
+        try (NDManager m = manager.newSubManager()) {
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray x = pixels(List.of(image), m);
+            NDArray[] t = text(List.of(text), m);
+            try (AttentionRecording rec = model.recordAttention(m)) {
+                model.encodePair(ps, t[0], t[1], x, 1, false);
+                for (AttentionRecording.LayerMap map : rec.maps()) {
+                    float[] v = map.probabilities().toFloatArray(); // (1, H, N, N)
+                    for (int h = 0; h < heads; h++) {
+                        for (int q = 0; q < kept; q++) {
+                            int row = (h * n + keep[q]) * n;
+                            for (int k = 0; k < kept; k++) {
+                                w[map.layer()][h][q][k] = v[row + keep[k]];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        List<String> labels = new ArrayList<>(List.of(enc.tokens()).subList(0, real));
+        labels.add("[IMG]");
+        for (int r = 0; r < grid; r++) {
+            for (int col = 0; col < grid; col++) {
+                labels.add("r" + r + "c" + col);
+            }
+        }
+        return new AttentionMap(labels, real, grid, w);
     }
 
     /**

@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.vlmo.dsl.Fixtures;
 import dev.vlmo.dsl.ItmNegatives;
@@ -135,6 +136,58 @@ class ObjectivesTest {
         assertEquals(a.keySet(), b.keySet(), what);
         for (String k : a.keySet()) {
             assertEquals(a.get(k), b.get(k), 1e-5, what + ": " + k + " of " + a + " vs " + b);
+        }
+    }
+
+    // ------------------------------------------------------------------ backward and the GC
+
+    /** The gradients of the stage's weighted loss, optionally with a GC before backward. */
+    private static Map<String, float[]> gradients(Plan.StagePlan p, boolean disturb)
+            throws InterruptedException {
+        try (NDManager m = Engines.newManager(null)) {
+            m.getEngine().setRandomSeed(11);
+            VlmoModel fresh = new VlmoModel(plan.model()).initialize(m);
+            fresh.setDropPath(0);
+            for (var param : fresh.namedParameters().values()) {
+                param.getArray().setRequiresGradient(true);
+            }
+            Trainer.Inputs in = distinct(m, 6);
+            List<ParameterStore> stores = List.of(new ParameterStore(m, false));
+            List<java.nio.ByteBuffer> filler = new ArrayList<>();
+            try (GradientCollector gc = m.getEngine().newGradientCollector()) {
+                NDArray loss =
+                        Objectives.compute(fresh, p, in, stores, new Random(4), m).get("loss");
+                if (disturb) {
+                    // collect, let the cleaner free what was found, refill freed memory with NaN
+                    System.gc();
+                    Thread.sleep(20);
+                    for (int i = 0; i < 4000; i++) {
+                        filler.add(java.nio.ByteBuffer.allocateDirect(4).putFloat(0, Float.NaN));
+                    }
+                }
+                gc.backward(loss);
+            }
+            Map<String, float[]> out = new java.util.LinkedHashMap<>();
+            fresh.namedParameters()
+                    .forEach((k, v) -> out.put(k, v.getArray().getGradient().toFloatArray()));
+            assertTrue(filler.size() == (disturb ? 4000 : 0));
+            return out;
+        }
+    }
+
+    @Test
+    void aGarbageCollectionBeforeBackwardChangesNoGradient() throws Exception {
+        // every objective of stage 3 with its weights (ITC, VL-ITC averaged, ITM, 0.25 x MLM):
+        // a constant that autograd keeps must not live in memory the collector can free
+        Plan.StagePlan p = stage(VL);
+        Map<String, float[]> quiet = gradients(p, false);
+        Map<String, float[]> disturbed = gradients(p, true);
+        for (String name : quiet.keySet()) {
+            float[] a = quiet.get(name);
+            float[] b = disturbed.get(name);
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(a[i], b[i], 1e-5f + 1e-4f * Math.abs(a[i]), name + "[" + i + "]");
+            }
         }
     }
 

@@ -1,8 +1,12 @@
 package dev.vlmo.kernel.display;
 
+import dev.vlmo.dsl.infer.AttentionMap;
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.Graphics2D;
 import java.awt.Paint;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
 import java.text.DecimalFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,6 +48,7 @@ import tech.tablesaw.columns.Column;
  * Charts.line(history, "step", "loss", "itc_loss")       // training curves
  * Charts.bar(Charts.ordered("R@1", 0.52, "R@5", 0.79)) // scores
  * Charts.heatmap(similarity).withTitle("image-text similarity")
+ * Charts.attention(predictor.attention(image, question), 3)  // one layer's attention map
  * }</pre>
  */
 public final class Charts {
@@ -222,17 +227,7 @@ public final class Charts {
     /** A heatmap of a float matrix (row 0 at the top). */
     public static Chart heatmap(float[][] matrix) {
         Objects.requireNonNull(matrix, "matrix");
-        double[][] copy = new double[matrix.length][];
-        for (int r = 0; r < matrix.length; r++) {
-            if (matrix[r] == null) {
-                throw new IllegalArgumentException("heatmap row " + r + " is null");
-            }
-            copy[r] = new double[matrix[r].length];
-            for (int c = 0; c < matrix[r].length; c++) {
-                copy[r][c] = matrix[r][c];
-            }
-        }
-        return heatmap(copy, null, null);
+        return heatmap(toDouble(matrix), null, null);
     }
 
     /**
@@ -306,6 +301,148 @@ public final class Charts {
         chart.addSubtitle(legend);
         style(chart);
         return Chart.of(chart, HEATMAP_SIZE + 80, HEATMAP_SIZE);
+    }
+
+    /**
+     * A layer's attention map (mean over heads) over every token of the pair: query rows, key
+     * columns, labelled with the text's word pieces, {@code [IMG]} and the patches.
+     *
+     * @param map the attention of one pair, from {@code Predictor.attention}
+     * @param layer 0 for the bottom layer
+     * @return the heatmap, titled with the layer
+     */
+    public static Chart attention(AttentionMap map, int layer) {
+        Objects.requireNonNull(map, "map");
+        return heatmap(toDouble(map.weights(layer)), map.tokens(), map.tokens())
+                .withTitle(
+                        "attention in layer "
+                                + layer
+                                + " (mean of "
+                                + map.heads()
+                                + " heads; rows attend to columns)");
+    }
+
+    /**
+     * How each text token attends to the image's patches in a layer (mean over heads): the
+     * cross-modal block of {@link #attention(AttentionMap, int)}.
+     *
+     * @param map the attention of one pair
+     * @param layer 0 for the bottom layer
+     * @return the heatmap, text tokens as rows, patches as columns
+     */
+    public static Chart textToImage(AttentionMap map, int layer) {
+        Objects.requireNonNull(map, "map");
+        List<String> tokens = map.tokens();
+        int text = map.textTokens();
+        return heatmap(
+                        toDouble(map.textToImage(layer)),
+                        tokens.subList(0, text),
+                        tokens.subList(text + 1, tokens.size()))
+                .withTitle("text-to-image attention in layer " + layer);
+    }
+
+    /**
+     * Draws an image with a patch grid's weights laid over it as a translucent heat layer (the
+     * heatmap's colours, scaled from the grid's smallest to its largest value, interpolated between
+     * patch centres), e.g. where a question's word looks: {@code Charts.overlay(image,
+     * map.imageGrid(layer, "red"), 256)}.
+     *
+     * @param image the picture, any size (it is scaled to {@code size})
+     * @param grid (rows, columns) weights, row 0 at the top of the image
+     * @param size the side of the square result in pixels
+     * @return a new image
+     * @throws IllegalArgumentException if the grid is empty, ragged or has no finite value
+     */
+    public static BufferedImage overlay(BufferedImage image, float[][] grid, int size) {
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(grid, "grid");
+        if (size < 1 || size > Chart.MAX_SIZE) {
+            throw new IllegalArgumentException(
+                    "overlay size must be in [1, " + Chart.MAX_SIZE + "], got " + size);
+        }
+        double[][] g = toDouble(grid);
+        if (g.length == 0 || g[0].length == 0) {
+            throw new IllegalArgumentException("overlay needs a non-empty grid");
+        }
+        int rows = g.length;
+        int columns = g[0].length;
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int r = 0; r < rows; r++) {
+            if (g[r].length != columns) {
+                throw new IllegalArgumentException(
+                        "overlay grid must be rectangular: row 0 has "
+                                + columns
+                                + " columns, row "
+                                + r
+                                + " has "
+                                + g[r].length);
+            }
+            for (double v : g[r]) {
+                if (Double.isFinite(v)) {
+                    min = Math.min(min, v);
+                    max = Math.max(max, v);
+                }
+            }
+        }
+        if (min > max) {
+            throw new IllegalArgumentException("overlay grid has no finite value");
+        }
+        double range = max > min ? max - min : 1;
+        BufferedImage out = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+        Graphics2D graphics = out.createGraphics();
+        graphics.setRenderingHint(
+                RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        graphics.drawImage(image, 0, 0, size, size, null);
+        graphics.dispose();
+        double alpha = 0.55;
+        for (int y = 0; y < size; y++) {
+            // the pixel's position in grid coordinates, patch centres at whole numbers
+            double gy = Math.max(0, Math.min(rows - 1, (y + 0.5) * rows / size - 0.5));
+            int y0 = (int) Math.floor(gy);
+            int y1 = Math.min(rows - 1, y0 + 1);
+            double fy = gy - y0;
+            for (int x = 0; x < size; x++) {
+                double gx = Math.max(0, Math.min(columns - 1, (x + 0.5) * columns / size - 0.5));
+                int x0 = (int) Math.floor(gx);
+                int x1 = Math.min(columns - 1, x0 + 1);
+                double fx = gx - x0;
+                double v =
+                        (1 - fy) * ((1 - fx) * finite(g[y0][x0], min) + fx * finite(g[y0][x1], min))
+                                + fy
+                                        * ((1 - fx) * finite(g[y1][x0], min)
+                                                + fx * finite(g[y1][x1], min));
+                Color heat = (Color) interpolate(Math.max(0, Math.min(1, (v - min) / range)));
+                int rgb = out.getRGB(x, y);
+                int red = blend((rgb >> 16) & 0xFF, heat.getRed(), alpha);
+                int green = blend((rgb >> 8) & 0xFF, heat.getGreen(), alpha);
+                int blue = blend(rgb & 0xFF, heat.getBlue(), alpha);
+                out.setRGB(x, y, (red << 16) | (green << 8) | blue);
+            }
+        }
+        return out;
+    }
+
+    private static double finite(double v, double fallback) {
+        return Double.isFinite(v) ? v : fallback;
+    }
+
+    private static int blend(int base, int top, double alpha) {
+        return (int) Math.round(base * (1 - alpha) + top * alpha);
+    }
+
+    private static double[][] toDouble(float[][] matrix) {
+        double[][] copy = new double[matrix.length][];
+        for (int r = 0; r < matrix.length; r++) {
+            if (matrix[r] == null) {
+                throw new IllegalArgumentException("row " + r + " is null");
+            }
+            copy[r] = new double[matrix[r].length];
+            for (int c = 0; c < matrix[r].length; c++) {
+                copy[r][c] = matrix[r][c];
+            }
+        }
+        return copy;
     }
 
     private static void checkLabels(String what, List<String> labels, int expected) {

@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
+import dev.vlmo.model.Engines;
+import java.util.function.Consumer;
 
 /**
  * Multi-head self-attention shared by all modalities (B batch, N tokens, D width, H heads, d =
@@ -25,6 +27,7 @@ public final class Attention extends Module {
     private final Linear proj;
     private final int heads;
     private final float scale;
+    private volatile Consumer<NDArray> probe;
 
     /**
      * Creates the attention of one block.
@@ -39,6 +42,27 @@ public final class Attention extends Module {
         qBias = param("q_bias", Parameter.Type.BIAS, new Shape(dim), new ConstantInitializer(0f));
         vBias = param("v_bias", Parameter.Type.BIAS, new Shape(dim), new ConstantInitializer(0f));
         proj = child("proj", new Linear(dim, dim, true));
+    }
+
+    /**
+     * Sets a receiver of this attention's probabilities: while set, every pass hands it the (B, H,
+     * N, N) softmax output in fp32, rows summing to 1 over the keys, before it is applied to the
+     * values. The array belongs to the pass; a receiver that keeps it must copy it. Used to look at
+     * attention maps; null stops it.
+     *
+     * @param probe the receiver, or null
+     */
+    public void setProbe(Consumer<NDArray> probe) {
+        this.probe = probe;
+    }
+
+    /**
+     * Returns whether a probe is set.
+     *
+     * @return true while something receives this attention's probabilities
+     */
+    public boolean hasProbe() {
+        return probe != null;
     }
 
     /**
@@ -67,7 +91,8 @@ public final class Attention extends Module {
         // split rather than three selects: the backward pass concatenates the three gradients
         // instead of filling three zero tensors of the whole (3, B, H, N, d) and adding them
         NDList qkvParts = all.split(3, 0);
-        NDArray q = qkvParts.get(0).squeeze(0).mul(scale);
+        NDArray q = qkvParts.get(0).squeeze(0);
+        q = q.mul(Engines.scalar(q, scale));
         NDArray k = qkvParts.get(1).squeeze(0);
         NDArray v = qkvParts.get(2).squeeze(0);
         DataType type = x.getDataType();
@@ -83,6 +108,10 @@ public final class Attention extends Module {
             logits = logits.add(keyBias);
         }
         NDArray attn = logits.softmax(-1);
+        Consumer<NDArray> p = probe;
+        if (p != null) {
+            p.accept(attn);
+        }
         if (type != DataType.FLOAT32) {
             attn = attn.toType(type, false);
         }

@@ -123,6 +123,15 @@ public final class MultiwayBlock extends Module {
     }
 
     /**
+     * Returns the block's self-attention (shared by every route).
+     *
+     * @return the attention
+     */
+    public Attention attention() {
+        return attn;
+    }
+
+    /**
      * Returns whether this block has a vision-language expert.
      *
      * @return true in the top F layers

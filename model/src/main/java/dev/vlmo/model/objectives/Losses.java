@@ -3,6 +3,7 @@ package dev.vlmo.model.objectives;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import dev.vlmo.model.Engines;
 
 /**
  * The pretraining and fine-tuning losses of VLMo (N rows, C classes, D width), computed in fp32 as
@@ -60,7 +61,8 @@ public final class Losses {
         NDArray t2i = i2t.transpose();
         NDManager m = image.getManager();
         NDArray truth = m.arange(0, (int) image.getShape().get(0), 1, DataType.INT64);
-        NDArray loss = crossEntropy(i2t, truth).add(crossEntropy(t2i, truth)).div(2f);
+        NDArray sum = crossEntropy(i2t, truth).add(crossEntropy(t2i, truth));
+        NDArray loss = sum.div(Engines.scalar(sum, 2f));
         return new Contrastive(loss, i2t);
     }
 
@@ -97,8 +99,10 @@ public final class Losses {
     public static NDArray softBinaryCrossEntropy(NDArray logits, NDArray targets) {
         NDArray x = logits.toType(DataType.FLOAT32, false);
         // log(1 + exp(-|x|)) + max(x, 0) - x * y, the numerically stable form
-        NDArray loss = x.abs().neg().exp().add(1f).log().add(x.maximum(0f)).sub(x.mul(targets));
+        NDArray relu = x.maximum(Engines.scalar(x, 0f));
+        NDArray loss = x.abs().neg().exp().add(1f).log().add(relu).sub(x.mul(targets));
         long c = x.getShape().get(1);
-        return loss.mean().mul(c);
+        NDArray mean = loss.mean();
+        return mean.mul(Engines.scalar(mean, c));
     }
 }
