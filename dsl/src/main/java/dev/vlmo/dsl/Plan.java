@@ -192,6 +192,16 @@ public final class Plan {
 
     private static void check(int i, Stage s, VlmoConfig c, Vlmo d, int shards) {
         String where = "stage " + i + " (" + s.kind().dslName() + ")";
+        if (s.kind() == Stage.Kind.VISION
+                && s.mimTarget() instanceof MimTarget.Tokens t
+                && !java.nio.file.Files.isRegularFile(t.tokenizer())) {
+            throw new IllegalArgumentException(
+                    where
+                            + " predicts visual tokens but there is no tokenizer at "
+                            + t.tokenizer().toAbsolutePath()
+                            + "; give a TorchScript file mapping (B, 3, S, S) images to (B, P)"
+                            + " token ids");
+        }
         if (s.data().isEmpty()) {
             throw new IllegalArgumentException(
                     where + " has no data: add .data(builtIn()) or another source");

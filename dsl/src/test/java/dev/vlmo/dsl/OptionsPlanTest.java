@@ -162,13 +162,22 @@ class OptionsPlanTest {
         return row(s).stringColumn("objectives").get(0);
     }
 
+    private static Path tokenizer() {
+        try {
+            return Path.of(
+                    OptionsPlanTest.class.getResource("/visual-tokenizer-sign8-p8.pt").toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     @Test
-    void theMimTargetSizesTheMimHead() {
+    void theMimTargetSizesTheMimHead() throws Exception {
         Plan pixels = Fixtures.tiny().stage(VISION).compile(on(cpu()));
         assertEquals(3 * 8 * 8, pixels.model().mimTargets(), "a value per pixel of an 8x8 patch");
         Plan tokens =
                 Fixtures.tiny()
-                        .stage(VISION.mimTarget(new MimTarget.Tokens(Path.of("dvae.pt"), 8192)))
+                        .stage(VISION.mimTarget(new MimTarget.Tokens(tokenizer(), 8192)))
                         .compile(on(cpu()));
         assertEquals(8192, tokens.model().mimTargets());
         assertTrue(

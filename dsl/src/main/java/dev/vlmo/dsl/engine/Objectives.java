@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.vlmo.dsl.ItmNegatives;
@@ -39,8 +40,24 @@ final class Objectives {
             List<ParameterStore> stores,
             Random random,
             NDManager sm) {
+        return compute(model, p, in, stores, random, sm, null);
+    }
+
+    /**
+     * Computes a stage's losses on one micro-batch.
+     *
+     * @param visualTokenizer the tokenizer of a vision stage with visual-token targets, else null
+     */
+    static Map<String, NDArray> compute(
+            VlmoModel model,
+            Plan.StagePlan p,
+            Trainer.Inputs in,
+            List<ParameterStore> stores,
+            Random random,
+            NDManager sm,
+            VisualTokenizer visualTokenizer) {
         return switch (p.stage().kind()) {
-            case VISION -> vision(model, p, in, stores, sm);
+            case VISION -> vision(model, p, in, stores, sm, visualTokenizer);
             case TEXT -> text(model, in, stores, sm);
             case VISION_LANGUAGE -> visionLanguage(model, p, in, stores, random, sm);
         };
@@ -99,7 +116,13 @@ final class Objectives {
             Plan.StagePlan p,
             Trainer.Inputs in,
             List<ParameterStore> stores,
-            NDManager sm) {
+            NDManager sm,
+            VisualTokenizer visualTokenizer) {
+        boolean tokens = p.stage().mimTarget() instanceof dev.vlmo.dsl.MimTarget.Tokens;
+        if (tokens && visualTokenizer == null) {
+            throw new IllegalStateException(
+                    "stage " + p.index() + " predicts visual tokens but no tokenizer is loaded");
+        }
         List<Trainer.Inputs> sh = shards(in, stores);
         List<NDArray> preds = new ArrayList<>();
         List<NDArray> targets = new ArrayList<>();
@@ -110,14 +133,38 @@ final class Objectives {
             ImageEncoding e =
                     model.encodeImage(ps(stores, i), x.images(), x.patchMask(), false, true);
             preds.add(model.mimLogits(ps(stores, i), e.hidden(), true));
-            targets.add(pixelTargets(x.images(), patch));
+            targets.add(
+                    tokens
+                            ? visualTokenizer.tokens(
+                                    x.images(), (int) x.patchMask().getShape().get(1))
+                            : pixelTargets(x.images(), patch));
             masks.add(x.patchMask());
         }
-        NDArray loss = Losses.maskedMse(gather(preds, sm), gather(targets, sm), gather(masks, sm));
+        NDArray loss =
+                tokens
+                        ? maskedTokenLoss(gather(preds, sm), gather(targets, sm), gather(masks, sm))
+                        : Losses.maskedMse(
+                                gather(preds, sm), gather(targets, sm), gather(masks, sm));
         Map<String, NDArray> out = new LinkedHashMap<>();
         out.put("loss", loss);
         out.put("mim", loss);
         return out;
+    }
+
+    /**
+     * BEiT's MIM loss: cross-entropy of the predicted visual token at the masked patches only.
+     *
+     * @param logits (B, P, V)
+     * @param ids (B, P) the tokenizer's tokens
+     * @param mask (B, P) with 1 at masked patches
+     * @return a scalar
+     */
+    static NDArray maskedTokenLoss(NDArray logits, NDArray ids, NDArray mask) {
+        long v = logits.getShape().get(2);
+        NDArray m = mask.toType(DataType.INT64, false);
+        NDArray ignore = m.neg().add(1).mul(Engines.scalar(m, Losses.IGNORE));
+        NDArray labels = ids.mul(m).add(ignore);
+        return Losses.crossEntropy(logits.reshape(-1, v), labels.reshape(-1));
     }
 
     /**

@@ -46,6 +46,7 @@ public final class Trainer {
     private final Plan plan;
     private final Runtime runtime;
     private final NDManager root;
+    private VisualTokenizer visualTokenizer;
     private final VlmoModel model;
     private final List<Device> devices;
     private final RunDirectory dir;
@@ -184,19 +185,12 @@ public final class Trainer {
 
     private void runStage(Plan.StagePlan p, int start, AdamW opt) throws IOException {
         Stage s = p.stage();
-        if (s.mimTarget() instanceof dev.vlmo.dsl.MimTarget.Tokens t) {
-            throw new UnsupportedOperationException(
-                    "stage "
-                            + p.index()
-                            + ": visual-token targets (tokenizer "
-                            + t.tokenizer()
-                            + ") are not trained by this version; use the default"
-                            + " MimTarget.Pixels()");
-        }
         Trainables tr = prepare(p);
         Map<String, Parameter> train = tr.parameters();
         Map<String, Double> decays = tr.decays();
-        try (StageData data = StageData.open(p, plan.model(), tokenizer)) {
+        try (StageData data = StageData.open(p, plan.model(), tokenizer);
+                VisualTokenizer tokens = visualTokenizer(s)) {
+            visualTokenizer = tokens;
             int total = s.steps() > 0 ? s.steps() : s.epochs() * data.batchesPerEpoch();
             LearningRate lr =
                     new LearningRate(p.learningRate(), p.warmupSteps(total), total, s.schedule());
@@ -226,7 +220,23 @@ public final class Trainer {
                                 + data.badInputs().summary());
             }
             progress.stageFinished(p, (System.nanoTime() - stageStart) / 1e9);
+        } finally {
+            visualTokenizer = null;
         }
+    }
+
+    /** Loads the stage's visual tokenizer when it predicts visual tokens, else returns null. */
+    private VisualTokenizer visualTokenizer(Stage s) throws IOException {
+        if (s.mimTarget() instanceof dev.vlmo.dsl.MimTarget.Tokens t) {
+            if (!Engines.DEFAULT.equals(root.getEngine().getEngineName())) {
+                throw new IllegalStateException(
+                        "visual-token targets run a TorchScript tokenizer and need the PyTorch"
+                                + " engine; this run uses "
+                                + root.getEngine().getEngineName());
+            }
+            return VisualTokenizer.load(t.tokenizer(), t.vocabulary(), root.getDevice());
+        }
+        return null;
     }
 
     /**
@@ -325,7 +335,7 @@ public final class Trainer {
                 Map<String, NDArray> parts;
                 List<ParameterStore> stores = shardStores(sm);
                 try (GradientCollector gc = root.getEngine().newGradientCollector()) {
-                    parts = Objectives.compute(model, p, in, stores, random, sm);
+                    parts = Objectives.compute(model, p, in, stores, random, sm, visualTokenizer);
                     NDArray loss = parts.get("loss");
                     NDArray total = loss.div(Engines.scalar(loss, accum));
                     gc.backward(total);
