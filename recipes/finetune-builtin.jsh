@@ -43,6 +43,9 @@ try (var run = vlmo.run(runtime(on(cpu()).logEvery(100)))) {
             if (task.name().equals("retrieval")) {
                 System.out.println(eval.printAll());
             }
+            if (task.name().equals("vqa")) {
+                System.out.println(ft.byQuestionType().printAll());
+            }
         }
     }
     System.out.println(results.printAll());

@@ -121,6 +121,30 @@ public final class FinetuneRun implements AutoCloseable {
     }
 
     /**
+     * Returns VQA's score per question type with each type's uniform and majority baselines, in
+     * percent, when the task is VQA on the built-in world (whose questions have types).
+     *
+     * @return the table ({@code evaluation-by-type.csv} of the fine-tune's directory)
+     * @throws IllegalStateException if this fine-tune has no such breakdown
+     */
+    public Table byQuestionType() {
+        Path file = dir.resolve("evaluation-by-type.csv");
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new IllegalStateException(
+                    "no breakdown by question type: it exists for vqa() on the built-in world");
+        }
+        try {
+            return Table.read()
+                    .csv(
+                            tech.tablesaw.io.csv.CsvReadOptions.builder(file.toFile())
+                                    .tableName("VQA by question type (%)")
+                                    .build());
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Returns the directory of this fine-tune's files.
      *
      * @return the directory

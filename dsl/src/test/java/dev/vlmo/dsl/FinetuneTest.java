@@ -205,6 +205,18 @@ class FinetuneTest {
             double score = f.metric("VQA score (reference)");
             assertTrue(score >= 0 && score <= 100, "score " + score);
             assertTrue(f.evaluation().stringColumn("kind").asList().contains("baseline"));
+            // per question type: every test question once, and the types average to the score
+            var byType = f.byQuestionType();
+            assertEquals(test.size(), (int) byType.intColumn("questions").sum());
+            double weighted = 0;
+            for (int r = 0; r < byType.rowCount(); r++) {
+                weighted +=
+                        byType.doubleColumn("fine-tuned").get(r)
+                                * byType.intColumn("questions").get(r);
+                double majority = byType.doubleColumn("majority answer").get(r);
+                assertTrue(majority > 0 && majority <= 100, "majority " + majority);
+            }
+            assertEquals(score, weighted / test.size(), 0.1);
 
             // the same answers through the inference API
             Predictor p = f.predictor();

@@ -45,6 +45,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -53,6 +54,7 @@ import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.IntColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
@@ -573,10 +575,57 @@ public final class FineTuner {
         }
         json.writerWithDefaultPrettyPrinter()
                 .writeValue(dir.resolve("vqa_submission.json").toFile(), submission);
+        if (data.synthetic() && task.data() instanceof dev.vlmo.dsl.DataRef.BuiltIn b) {
+            byQuestionType(b, logits, ex);
+        }
         out.put("VQA score (reference)", score / ex.size());
         if (withAnswers > 0) {
             out.put("VQA accuracy (official)", official / withAnswers);
         }
+    }
+
+    /**
+     * Writes {@code evaluation-by-type.csv} for the built-in world: the score of each question type
+     * (colour, shape, count, position, yes/no) with its uniform and majority baselines, in %.
+     */
+    private void byQuestionType(
+            dev.vlmo.dsl.DataRef.BuiltIn b, float[][] logits, List<VqaExample> ex)
+            throws IOException {
+        var world = b.world(settings.imageSize());
+        var split = dev.vlmo.datasets.synthetic.SyntheticWorld.Split.TEST;
+        var questions = world.questions(split);
+        if (questions.size() != ex.size()) {
+            return; // not the split the examples came from
+        }
+        Map<String, double[]> sums = new LinkedHashMap<>();
+        for (int i = 0; i < ex.size(); i++) {
+            String type = questions.get(i).type().name().toLowerCase(java.util.Locale.ROOT);
+            double[] v = sums.computeIfAbsent(type, k -> new double[2]);
+            VqaExample e = ex.get(i);
+            v[0] += VqaAccuracy.score(Predictor.argmax(logits[i]), e.labels(), e.scores());
+            v[1]++;
+        }
+        Map<String, dev.vlmo.datasets.synthetic.ChanceLevel> levels = new HashMap<>();
+        for (var c : world.chanceLevels(split)) {
+            levels.put(c.task(), c);
+        }
+        Table t = Table.create(task.name() + " by question type (%)");
+        StringColumn type = StringColumn.create("question type");
+        IntColumn count = IntColumn.create("questions");
+        DoubleColumn tuned = DoubleColumn.create("fine-tuned");
+        DoubleColumn uniform = DoubleColumn.create("uniform chance");
+        DoubleColumn majority = DoubleColumn.create("majority answer");
+        for (Map.Entry<String, double[]> e : sums.entrySet()) {
+            var level = levels.get("vqa/" + e.getKey());
+            type.append(e.getKey());
+            count.append((int) e.getValue()[1]);
+            tuned.append(Math.round(e.getValue()[0] / e.getValue()[1] * 1000) / 10.0);
+            uniform.append(level == null ? Double.NaN : Math.round(level.uniform() * 1000) / 10.0);
+            majority.append(
+                    level == null ? Double.NaN : Math.round(level.majority() * 1000) / 10.0);
+        }
+        t.addColumns(type, count, tuned, uniform, majority);
+        t.write().csv(dir.resolve("evaluation-by-type.csv").toFile());
     }
 
     @SuppressWarnings("unchecked")

@@ -281,6 +281,9 @@ public final class Charts {
         dataset.addSeries("values", new double[][] {xs, ys, zs});
 
         ValueAxis xAxis = axis("column", columnLabels, columns);
+        if (columnLabels != null && columns > 8) {
+            xAxis.setVerticalTickLabels(true); // many labels side by side would overlap
+        }
         ValueAxis yAxis = axis("row", rowLabels, rows);
         yAxis.setInverted(true);
         XYBlockRenderer renderer = new XYBlockRenderer();

@@ -98,6 +98,7 @@ class AttentionChartsTest {
             assertEquals(map.tokens().size(), columns.getSymbols().length);
             assertEquals("[CLS]", columns.getSymbols()[0]);
             assertEquals("[IMG]", columns.getSymbols()[map.textTokens()]);
+            assertTrue(columns.isVerticalTickLabels(), "many column labels are turned upright");
             Chart cross = Charts.textToImage(map, 0);
             SymbolAxis rows = (SymbolAxis) ((XYPlot) cross.jfreeChart().getPlot()).getRangeAxis();
             assertEquals(map.textTokens(), rows.getSymbols().length);
