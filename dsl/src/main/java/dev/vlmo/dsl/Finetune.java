@@ -396,12 +396,7 @@ public final class Finetune {
         if (small) {
             // the built-in world: a few hundred steps of batch 64 at the quickstart's learning rate
             // VQA needs the most steps: its answers depend on grounding words in the scene
-            steps =
-                    switch (v.task) {
-                        case VQA -> 1500;
-                        case NLVR2 -> 300;
-                        default -> 300;
-                    };
+            steps = v.task == Task.VQA ? 1500 : 300;
             epochs = 0;
             batch = 64;
             lr = v.task == Task.CLASSIFICATION && v.linearProbe ? 1e-2 : 1e-3;

@@ -22,7 +22,11 @@ import dev.vlmo.datasets.batch.Collators;
 import dev.vlmo.datasets.batch.TextEncoder;
 import dev.vlmo.datasets.image.ImageTransform;
 import dev.vlmo.datasets.image.Transforms;
+import dev.vlmo.datasets.synthetic.ChanceLevel;
+import dev.vlmo.datasets.synthetic.SyntheticQuestion;
+import dev.vlmo.datasets.synthetic.SyntheticWorld;
 import dev.vlmo.datasets.text.WordPieceTokenizer;
+import dev.vlmo.dsl.DataRef;
 import dev.vlmo.dsl.DeviceRef;
 import dev.vlmo.dsl.Finetune;
 import dev.vlmo.dsl.FinetuneRun;
@@ -551,6 +555,7 @@ public final class FineTuner {
             questions.add(e.question());
         }
         float[][] logits = p.vqaLogits(images, questions);
+        double[] scores = new double[ex.size()];
         double score = 0;
         double official = 0;
         int withAnswers = 0;
@@ -564,6 +569,7 @@ public final class FineTuner {
                 int best = Predictor.argmax(logits[i]);
                 String answer = data.answers().get(best);
                 double s = VqaAccuracy.score(best, e.labels(), e.scores());
+                scores[i] = s;
                 score += s;
                 if (!e.answers().isEmpty()) {
                     official += VqaAccuracy.official(answer, e.answers());
@@ -575,8 +581,8 @@ public final class FineTuner {
         }
         json.writerWithDefaultPrettyPrinter()
                 .writeValue(dir.resolve("vqa_submission.json").toFile(), submission);
-        if (data.synthetic() && task.data() instanceof dev.vlmo.dsl.DataRef.BuiltIn b) {
-            byQuestionType(b, logits, ex);
+        if (data.synthetic() && task.data() instanceof DataRef.BuiltIn b) {
+            byQuestionType(b, scores);
         }
         out.put("VQA score (reference)", score / ex.size());
         if (withAnswers > 0) {
@@ -588,24 +594,21 @@ public final class FineTuner {
      * Writes {@code evaluation-by-type.csv} for the built-in world: the score of each question type
      * (colour, shape, count, position, yes/no) with its uniform and majority baselines, in %.
      */
-    private void byQuestionType(
-            dev.vlmo.dsl.DataRef.BuiltIn b, float[][] logits, List<VqaExample> ex)
-            throws IOException {
-        var world = b.world(settings.imageSize());
-        var split = dev.vlmo.datasets.synthetic.SyntheticWorld.Split.TEST;
-        var questions = world.questions(split);
-        if (questions.size() != ex.size()) {
+    private void byQuestionType(DataRef.BuiltIn b, double[] scores) throws IOException {
+        SyntheticWorld world = b.world(settings.imageSize());
+        SyntheticWorld.Split split = SyntheticWorld.Split.TEST;
+        List<SyntheticQuestion> questions = world.questions(split);
+        if (questions.size() != scores.length) {
             return; // not the split the examples came from
         }
         Map<String, double[]> sums = new LinkedHashMap<>();
-        for (int i = 0; i < ex.size(); i++) {
-            String type = questions.get(i).type().name().toLowerCase(java.util.Locale.ROOT);
+        for (int i = 0; i < scores.length; i++) {
+            String type = questions.get(i).type().name().toLowerCase(Locale.ROOT);
             double[] v = sums.computeIfAbsent(type, k -> new double[2]);
-            VqaExample e = ex.get(i);
-            v[0] += VqaAccuracy.score(Predictor.argmax(logits[i]), e.labels(), e.scores());
+            v[0] += scores[i];
             v[1]++;
         }
-        Map<String, dev.vlmo.datasets.synthetic.ChanceLevel> levels = new HashMap<>();
+        Map<String, ChanceLevel> levels = new HashMap<>();
         for (var c : world.chanceLevels(split)) {
             levels.put(c.task(), c);
         }

@@ -33,16 +33,6 @@ final class Objectives {
 
     private Objectives() {}
 
-    static Map<String, NDArray> compute(
-            VlmoModel model,
-            Plan.StagePlan p,
-            Trainer.Inputs in,
-            List<ParameterStore> stores,
-            Random random,
-            NDManager sm) {
-        return compute(model, p, in, stores, random, sm, null);
-    }
-
     /**
      * Computes a stage's losses on one micro-batch.
      *
@@ -161,9 +151,8 @@ final class Objectives {
      */
     static NDArray maskedTokenLoss(NDArray logits, NDArray ids, NDArray mask) {
         long v = logits.getShape().get(2);
-        NDArray m = mask.toType(DataType.INT64, false);
-        NDArray ignore = m.neg().add(1).mul(Engines.scalar(m, Losses.IGNORE));
-        NDArray labels = ids.mul(m).add(ignore);
+        NDArray ignore = ids.getManager().full(ids.getShape(), Losses.IGNORE, DataType.INT64);
+        NDArray labels = NDArrays.where(mask.gt(0.5f), ids, ignore);
         return Losses.crossEntropy(logits.reshape(-1, v), labels.reshape(-1));
     }
 

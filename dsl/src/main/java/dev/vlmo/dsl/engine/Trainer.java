@@ -46,13 +46,15 @@ public final class Trainer {
     private final Plan plan;
     private final Runtime runtime;
     private final NDManager root;
-    private VisualTokenizer visualTokenizer;
     private final VlmoModel model;
     private final List<Device> devices;
     private final RunDirectory dir;
     private final ProgressListener progress;
     private final WordPieceTokenizer tokenizer;
     private int skipped;
+
+    /** The running stage's visual tokenizer (visual-token MIM targets), else null. */
+    private VisualTokenizer visualTokenizer;
 
     Trainer(Plan plan, Runtime runtime, Path dirPath) {
         this.plan = plan;

@@ -242,11 +242,7 @@ public final class Predictor implements AutoCloseable {
                     NDArray x = pixels(images.subList(from, from + k), m);
                     NDArray[] t = text(texts.subList(from, from + k), m);
                     PairEncoding p = model.encodePair(ps, t[0], t[1], x, 1, false);
-                    float[] prob =
-                            model.itmLogits(ps, p.pooled(), false).softmax(-1).toFloatArray();
-                    for (int i = 0; i < k; i++) {
-                        out[from + i] = prob[i * 2 + 1];
-                    }
+                    positive(model.itmLogits(ps, p.pooled(), false), out, from);
                 });
         return out;
     }
@@ -386,10 +382,7 @@ public final class Predictor implements AutoCloseable {
                     NDArray b = pixels(right.subList(from, from + k), m);
                     NDArray pa = model.encodePair(ps, t[0], t[1], a, 1, false).pooled();
                     NDArray pb = model.encodePair(ps, t[0], t[1], b, 2, false).pooled();
-                    float[] prob = model.nlvr2Logits(ps, pa, pb, false).softmax(-1).toFloatArray();
-                    for (int i = 0; i < k; i++) {
-                        out[from + i] = prob[i * 2 + 1];
-                    }
+                    positive(model.nlvr2Logits(ps, pa, pb, false), out, from);
                 });
         return out;
     }
@@ -512,6 +505,14 @@ public final class Predictor implements AutoCloseable {
             Engines.owned(m.create(ids, new Shape(texts.size(), len))),
             Engines.owned(m.create(mask, new Shape(texts.size(), len)))
         };
+    }
+
+    /** Writes the softmax probability of class 1 of each row of (k, 2) logits from {@code from}. */
+    private static void positive(NDArray logits, float[] out, int from) {
+        float[] prob = logits.softmax(-1).toFloatArray();
+        for (int i = 0; i < prob.length / 2; i++) {
+            out[from + i] = prob[i * 2 + 1];
+        }
     }
 
     private static void rows(NDArray a, float[][] out, int from) {

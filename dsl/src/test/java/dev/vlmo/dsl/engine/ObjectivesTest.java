@@ -123,7 +123,8 @@ class ObjectivesTest {
         for (int i = 0; i < shards; i++) {
             stores.add(ps);
         }
-        Map<String, NDArray> out = Objectives.compute(model, p, in, stores, new Random(seed), m);
+        Map<String, NDArray> out =
+                Objectives.compute(model, p, in, stores, new Random(seed), m, null);
         Map<String, Double> values = new java.util.LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : out.entrySet()) {
             values.put(e.getKey(), (double) e.getValue().getFloat());
@@ -156,7 +157,8 @@ class ObjectivesTest {
             List<java.nio.ByteBuffer> filler = new ArrayList<>();
             try (GradientCollector gc = m.getEngine().newGradientCollector()) {
                 NDArray loss =
-                        Objectives.compute(fresh, p, in, stores, new Random(4), m).get("loss");
+                        Objectives.compute(fresh, p, in, stores, new Random(4), m, null)
+                                .get("loss");
                 if (disturb) {
                     // collect, let the cleaner free what was found, refill freed memory with NaN
                     System.gc();

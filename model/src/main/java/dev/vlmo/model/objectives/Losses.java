@@ -3,6 +3,7 @@ package dev.vlmo.model.objectives;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Activation;
 import dev.vlmo.model.Engines;
 
 /**
@@ -99,8 +100,8 @@ public final class Losses {
     public static NDArray softBinaryCrossEntropy(NDArray logits, NDArray targets) {
         NDArray x = logits.toType(DataType.FLOAT32, false);
         // log(1 + exp(-|x|)) + max(x, 0) - x * y, the numerically stable form
-        NDArray relu = x.maximum(Engines.scalar(x, 0f));
-        NDArray loss = x.abs().neg().exp().add(1f).log().add(relu).sub(x.mul(targets));
+        NDArray loss =
+                x.abs().neg().exp().add(1f).log().add(Activation.relu(x)).sub(x.mul(targets));
         long c = x.getShape().get(1);
         NDArray mean = loss.mean();
         return mean.mul(Engines.scalar(mean, c));
