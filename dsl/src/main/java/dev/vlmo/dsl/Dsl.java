@@ -175,6 +175,31 @@ public final class Dsl {
     }
 
     /**
+     * The reference's VQA v2 Arrow files ({@code vqav2_*.arrow}: image, questions, answers,
+     * answer_labels, answer_scores, question_id), for {@code vqa().data(...)} together with {@code
+     * .evalData(arrowVqa("vqav2_val.arrow"))}. The answer vocabulary is rebuilt from the files'
+     * (label, answer) pairs.
+     *
+     * @param files a file or glob of {@code .arrow} files
+     * @return the data reference
+     */
+    public static DataRef arrowVqa(String files) {
+        return new DataRef.Arrow(files, DataRef.Content.VQA);
+    }
+
+    /**
+     * The reference's NLVR2 Arrow files ({@code nlvr2_*.arrow}: image_0, image_1, questions,
+     * answers "True"/"False", identifier), for {@code nlvr2().data(...)} together with {@code
+     * .evalData(arrowNlvr2("nlvr2_dev.arrow"))}.
+     *
+     * @param files a file or glob of {@code .arrow} files
+     * @return the data reference
+     */
+    public static DataRef arrowNlvr2(String files) {
+        return new DataRef.Arrow(files, DataRef.Content.NLVR2);
+    }
+
+    /**
      * A runtime on the given devices, PyTorch engine, fp32.
      *
      * @param devices one or more devices

@@ -1,5 +1,7 @@
 package dev.vlmo.dsl;
 
+import static dev.vlmo.dsl.Dsl.arrowNlvr2;
+import static dev.vlmo.dsl.Dsl.arrowVqa;
 import static dev.vlmo.dsl.Dsl.nlvr2;
 import static dev.vlmo.dsl.Dsl.nlvr2Files;
 import static dev.vlmo.dsl.Dsl.visionLanguage;
@@ -9,6 +11,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vlmo.datasets.Nlvr2Example;
+import dev.vlmo.datasets.VqaExample;
+import dev.vlmo.datasets.formats.ArrowExport;
+import dev.vlmo.datasets.synthetic.SyntheticWorld;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -23,7 +29,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Fine-tuning reads the official VQA v2 and NLVR2 files, skipping and counting bad rows. */
+/**
+ * Fine-tuning reads the official VQA v2 and NLVR2 files and the reference's Arrow files, skipping
+ * and counting bad rows.
+ */
 class FinetuneRealDataTest {
 
     @TempDir static Path dir;
@@ -196,5 +205,92 @@ class FinetuneRealDataTest {
             assertTrue(acc == 0 || acc == 25 || acc == 50 || acc == 75 || acc == 100, "" + acc);
             assertEquals(50.0, f.metric("majority label (of training)"), 1e-9);
         }
+    }
+
+    @Test
+    void vqaAndNlvr2FineTuneOnTheReferenceArrowFiles() throws IOException {
+        SyntheticWorld w = Fixtures.WORLD.world(32);
+        SyntheticWorld.Split train = SyntheticWorld.Split.TRAIN;
+        SyntheticWorld.Split test = SyntheticWorld.Split.TEST;
+        Path root = dir.resolve("arrow");
+        String vqaTrain = root.resolve("vqav2_train.arrow").toString();
+        String vqaVal = root.resolve("vqav2_val.arrow").toString();
+        ArrowExport.vqa(Path.of(vqaTrain), w.vqa(train), "train");
+        ArrowExport.vqa(Path.of(vqaVal), w.vqa(test), "val");
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> pretrained.finetune(vqa().data(arrowVqa(vqaTrain)).steps(1)));
+        assertTrue(e.getMessage().contains(".evalData(arrowVqa("), e.getMessage());
+        try (FinetuneRun f =
+                pretrained.finetune(
+                        vqa().data(arrowVqa(vqaTrain))
+                                .evalData(arrowVqa(vqaVal))
+                                .steps(2)
+                                .batchSize(4))) {
+            // the files hold labels; the vocabulary is rebuilt from their (label, answer) pairs
+            List<String> answers = f.predictor().answers();
+            for (VqaExample q : w.vqa(train)) {
+                assertEquals(q.answers().get(0), answers.get(q.labels()[0]), q.question());
+            }
+            assertEquals(
+                    w.vqa(test).size() + 1,
+                    Files.readAllLines(f.runDir().resolve("predictions.csv")).size());
+        }
+
+        String nlvrTrain = root.resolve("nlvr2_train.arrow").toString();
+        String nlvrDev = root.resolve("nlvr2_dev.arrow").toString();
+        ArrowExport.nlvr2(Path.of(nlvrTrain), w.nlvr2(train));
+        ArrowExport.nlvr2(Path.of(nlvrDev), w.nlvr2(test));
+        try (FinetuneRun f =
+                pretrained.finetune(
+                        nlvr2().data(arrowNlvr2(nlvrTrain))
+                                .evalData(arrowNlvr2(nlvrDev))
+                                .steps(2)
+                                .batchSize(4))) {
+            List<Nlvr2Example> dev = w.nlvr2(test);
+            assertEquals(
+                    dev.size() + 1,
+                    Files.readAllLines(f.runDir().resolve("predictions.csv")).size());
+            long trues = w.nlvr2(train).stream().filter(Nlvr2Example::label).count();
+            boolean majority = trues * 2 >= w.nlvr2(train).size();
+            double want =
+                    100.0 * dev.stream().filter(x -> x.label() == majority).count() / dev.size();
+            assertEquals(want, f.metric("majority label (of training)"), 1e-6);
+        }
+    }
+
+    @Test
+    void arrowFilesFromTwoAnswerVocabulariesAreRejected() throws IOException {
+        SyntheticWorld w = Fixtures.WORLD.world(32);
+        Path root = dir.resolve("arrow-mixed");
+        List<VqaExample> val = new ArrayList<>();
+        for (VqaExample q : w.vqa(SyntheticWorld.Split.TEST)) {
+            // the same label standing for another answer: another vocabulary's file
+            val.add(
+                    new VqaExample(
+                            q.image(),
+                            q.question(),
+                            List.of(q.answers().get(0) + " (other list)"),
+                            q.labels(),
+                            q.scores(),
+                            q.questionId(),
+                            q.imageId()));
+        }
+        ArrowExport.vqa(root.resolve("train.arrow"), w.vqa(SyntheticWorld.Split.TRAIN), "train");
+        ArrowExport.vqa(root.resolve("val.arrow"), val, "val");
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                pretrained.finetune(
+                                        vqa().data(arrowVqa(root.resolve("train.arrow").toString()))
+                                                .evalData(
+                                                        arrowVqa(
+                                                                root.resolve("val.arrow")
+                                                                        .toString()))
+                                                .steps(1)));
+        assertTrue(e.getMessage().contains("(other list)"), e.getMessage());
+        assertTrue(e.getMessage().contains("one answer vocabulary"), e.getMessage());
     }
 }

@@ -5,7 +5,7 @@ import java.util.Map;
 
 /**
  * The JVM settings every process of this project starts with: DJL offline and its usage telemetry
- * switched off.
+ * switched off, and {@code java.nio} open to Arrow Java.
  */
 public final class KernelJvm {
 
@@ -16,9 +16,15 @@ public final class KernelJvm {
     /** Environment variables (name to value) that a launched kernel process receives. */
     public static final Map<String, String> ENVIRONMENT = Map.of("OPT_OUT_TRACKING", "true");
 
-    /** JVM options, in a fixed order, that pass {@link #SYSTEM_PROPERTIES} on a command line. */
+    /**
+     * JVM options, in a fixed order: {@link #SYSTEM_PROPERTIES} on a command line, and the opening
+     * of {@code java.nio} that Arrow Java needs to read the reference's {@code .arrow} files.
+     */
     public static final List<String> JVM_OPTIONS =
-            List.of("-DOPT_OUT_TRACKING=true", "-Dai.djl.offline=true");
+            List.of(
+                    "-DOPT_OUT_TRACKING=true",
+                    "-Dai.djl.offline=true",
+                    "--add-opens=java.base/java.nio=ALL-UNNAMED");
 
     private KernelJvm() {}
 

@@ -21,10 +21,7 @@ import dev.vlmo.datasets.synthetic.SyntheticWorld;
 import dev.vlmo.datasets.text.WordPieceTokenizer;
 import java.awt.Color;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,14 +31,11 @@ import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VarBinaryVector;
 import org.apache.arrow.vector.VarCharVector;
-import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.complex.impl.UnionListWriter;
 import org.apache.arrow.vector.complex.writer.BaseWriter.ListWriter;
-import org.apache.arrow.vector.ipc.ArrowFileWriter;
 import org.apache.arrow.vector.types.FloatingPointPrecision;
 import org.apache.arrow.vector.types.pojo.ArrowType;
-import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.util.Text;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,19 +56,6 @@ class ArrowViewsTest {
 
     private static byte[] png(Color c) {
         return Fixtures.image("png", 8, 8, c);
-    }
-
-    /** A list column of {@code leaf}, or of lists of {@code leaf} when {@code nested}. */
-    private static ListVector listOf(
-            String name, ArrowType leaf, boolean nested, BufferAllocator a) {
-        ListVector v = ListVector.empty(name, a);
-        if (nested) {
-            v.addOrGetVector(FieldType.nullable(ArrowType.List.INSTANCE));
-            ((ListVector) v.getDataVector()).addOrGetVector(FieldType.nullable(leaf));
-        } else {
-            v.addOrGetVector(FieldType.nullable(leaf));
-        }
-        return v;
     }
 
     private static void strings(UnionListWriter w, int row, String... values) {
@@ -120,26 +101,6 @@ class ArrowViewsTest {
         w.endList();
     }
 
-    private static void write(Path file, List<FieldVector> vectors, int rows, Runnable fill)
-            throws IOException {
-        try (VectorSchemaRoot root =
-                        new VectorSchemaRoot(
-                                vectors.stream().map(FieldVector::getField).toList(), vectors);
-                OutputStream out = Files.newOutputStream(file);
-                ArrowFileWriter writer =
-                        new ArrowFileWriter(root, null, Channels.newChannel(out))) {
-            writer.start();
-            root.allocateNew();
-            fill.run();
-            for (FieldVector v : vectors) {
-                v.setValueCount(rows);
-            }
-            root.setRowCount(rows);
-            writer.writeBatch();
-            writer.end();
-        }
-    }
-
     /**
      * Row 0: red, two good questions; row 1: unreadable image bytes, one question; row 2: green,
      * one good question and one whose answer label (99) is outside the 4 answers.
@@ -148,16 +109,16 @@ class ArrowViewsTest {
         Path file = dir.resolve("vqav2_val.arrow");
         try (BufferAllocator a = new RootAllocator()) {
             VarBinaryVector image = new VarBinaryVector("image", a);
-            ListVector questions = listOf("questions", UTF8, false, a);
-            ListVector answers = listOf("answers", UTF8, true, a);
-            ListVector labels = listOf("answer_labels", INT64, true, a);
-            ListVector scores = listOf("answer_scores", FLOAT64, true, a);
+            ListVector questions = ArrowExport.list("questions", UTF8, false, a);
+            ListVector answers = ArrowExport.list("answers", UTF8, true, a);
+            ListVector labels = ArrowExport.list("answer_labels", INT64, true, a);
+            ListVector scores = ArrowExport.list("answer_scores", FLOAT64, true, a);
             VarCharVector imageId = new VarCharVector("image_id", a);
-            ListVector questionId = listOf("question_id", INT64, false, a);
+            ListVector questionId = ArrowExport.list("question_id", INT64, false, a);
             VarCharVector split = new VarCharVector("split", a);
             List<FieldVector> all =
                     List.of(image, questions, answers, labels, scores, imageId, questionId, split);
-            write(
+            ArrowExport.write(
                     file,
                     all,
                     3,
@@ -208,10 +169,10 @@ class ArrowViewsTest {
         try (BufferAllocator a = new RootAllocator()) {
             VarBinaryVector image0 = new VarBinaryVector("image_0", a);
             VarBinaryVector image1 = new VarBinaryVector("image_1", a);
-            ListVector questions = listOf("questions", UTF8, false, a);
-            ListVector answers = listOf("answers", UTF8, false, a);
+            ListVector questions = ArrowExport.list("questions", UTF8, false, a);
+            ListVector answers = ArrowExport.list("answers", UTF8, false, a);
             VarCharVector identifier = new VarCharVector("identifier", a);
-            write(
+            ArrowExport.write(
                     file,
                     List.of(image0, image1, questions, answers, identifier),
                     3,

@@ -31,6 +31,7 @@ public final class AdamW {
     private final Map<String, NDArray> first = new LinkedHashMap<>();
     private final Map<String, NDArray> second = new LinkedHashMap<>();
     private long step;
+    private boolean nativeUpdate = true;
 
     /**
      * Creates the optimizer.
@@ -43,6 +44,18 @@ public final class AdamW {
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
+    }
+
+    /**
+     * Chooses between DJL's native per-parameter update on the PyTorch engine (the default) and the
+     * array-operation form every engine supports; both compute the same update.
+     *
+     * @param use whether to use the native update where the engine has one
+     * @return this optimizer
+     */
+    AdamW nativeUpdate(boolean use) {
+        this.nativeUpdate = use;
+        return this;
     }
 
     /**
@@ -86,37 +99,102 @@ public final class AdamW {
             Map<String, Double> decays,
             Map<String, Double> lrScales,
             double baseLr) {
+        update(params, grads, decays, lrScales, baseLr, 1.0);
+    }
+
+    /**
+     * Applies one update to every parameter, in place, with the gradients multiplied by {@code
+     * gradScale} first (gradient clipping by the global norm folded into the update, so the
+     * gradients are not rewritten).
+     *
+     * <p>On DJL's PyTorch engine each parameter is updated by one native call (DJL's {@code
+     * adamUpdate}, given a bias-corrected rate and epsilon so that its formula equals {@code
+     * torch.optim.AdamW}'s), which also sets the parameter's own gradient to zero; other engines
+     * use the same formula through array operations and leave the gradients alone.
+     *
+     * @param params parameters by name
+     * @param grads their gradients by name (same keys)
+     * @param decays weight decay per name (0 for no decay)
+     * @param lrScales learning-rate multiplier per name (1 when absent)
+     * @param baseLr the learning rate of this step
+     * @param gradScale the factor applied to every gradient (1 for none)
+     */
+    public void update(
+            Map<String, NDArray> params,
+            Map<String, NDArray> grads,
+            Map<String, Double> decays,
+            Map<String, Double> lrScales,
+            double baseLr,
+            double gradScale) {
         step++;
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
             String name = e.getKey();
             double lr = baseLr * lrScales.getOrDefault(name, 1.0);
-            // a detached view shares the parameter's storage: updating it in place is allowed
-            // even on threads where the engine records gradients (PyTorch's grad mode is per
-            // thread, and notebook or recipe threads start with it on)
-            NDArray p = e.getValue().stopGradient();
             NDArray g = grads.get(name);
-            NDArray m = first.computeIfAbsent(name, k -> zerosLike(p));
-            NDArray v = second.computeIfAbsent(name, k -> zerosLike(p));
+            if (g == null) {
+                throw new IllegalArgumentException("no gradient given for parameter " + name);
+            }
+            NDArray m = first.computeIfAbsent(name, k -> zerosLike(e.getValue()));
+            NDArray v = second.computeIfAbsent(name, k -> zerosLike(e.getValue()));
             double wd = decays.getOrDefault(name, 0.0);
-            // every temporary is closed here: they belong to the parameters' long-lived manager
-            if (wd > 0) {
-                p.muli((float) (1 - lr * wd)); // as torch: one pass, no temporary
+            NDArray p = e.getValue();
+            if (nativeUpdate && "PyTorch".equals(p.getManager().getEngine().getEngineName())) {
+                // torch: p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps); multiplying through by
+                // sqrt(bc2) gives DJL's form p -= a * m / (sqrt(v) + e) with the values below
+                double sq = Math.sqrt(bc2);
+                p.getNDArrayInternal()
+                        .adamUpdate(
+                                new NDList(p, g, m, v),
+                                new NDList(p),
+                                (float) lr,
+                                (float) (lr * sq / bc1),
+                                (float) wd,
+                                (float) gradScale,
+                                -1f, // no element-wise clipping
+                                (float) beta1,
+                                (float) beta2,
+                                (float) (eps * sq),
+                                false,
+                                true); // decoupled weight decay: p -= lr * wd * p
+            } else {
+                arrayUpdate(e.getValue(), g, m, v, lr, wd, bc1, bc2, gradScale);
             }
-            try (NDArray g1 = g.mul((float) (1 - beta1));
-                    NDArray g2 = g.square()) {
-                m.muli((float) beta1).addi(g1);
-                g2.muli((float) (1 - beta2));
-                v.muli((float) beta2).addi(g2);
-            }
-            try (NDArray denom = v.sqrt();
-                    NDArray step = m.div(denom.divi((float) Math.sqrt(bc2)).addi((float) eps))) {
-                step.muli((float) (lr / bc1));
-                p.subi(step);
-            }
-            p.close();
         }
+    }
+
+    /** The same update through array operations, for engines without DJL's native one. */
+    private void arrayUpdate(
+            NDArray param,
+            NDArray g,
+            NDArray m,
+            NDArray v,
+            double lr,
+            double wd,
+            double bc1,
+            double bc2,
+            double gradScale) {
+        // a detached view shares the parameter's storage: updating it in place is allowed
+        // even on threads where the engine records gradients (PyTorch's grad mode is per
+        // thread, and notebook or recipe threads start with it on)
+        NDArray p = param.stopGradient();
+        // every temporary is closed here: they belong to the parameters' long-lived manager
+        if (wd > 0) {
+            p.muli((float) (1 - lr * wd)); // as torch: one pass, no temporary
+        }
+        try (NDArray g1 = g.mul((float) ((1 - beta1) * gradScale));
+                NDArray g2 = g.square()) {
+            m.muli((float) beta1).addi(g1);
+            g2.muli((float) ((1 - beta2) * gradScale * gradScale));
+            v.muli((float) beta2).addi(g2);
+        }
+        try (NDArray denom = v.sqrt();
+                NDArray step = m.div(denom.divi((float) Math.sqrt(bc2)).addi((float) eps))) {
+            step.muli((float) (lr / bc1));
+            p.subi(step);
+        }
+        p.close();
     }
 
     private static NDArray zerosLike(NDArray p) {

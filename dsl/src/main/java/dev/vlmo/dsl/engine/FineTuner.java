@@ -101,44 +101,52 @@ public final class FineTuner {
         this.dir = dir;
         this.tokenizer = tokenizer;
         this.data = TaskData.open(task, settings.imageSize(), bad);
-        if (settings.textLength() > pretrained.maxTextLen()) {
-            throw new IllegalArgumentException(
-                    "textLength "
-                            + settings.textLength()
-                            + " exceeds the model's maxTextLen "
-                            + pretrained.maxTextLen());
-        }
-        VlmoConfig c = pretrained.withImageSize(settings.imageSize());
-        Map<String, TensorData> sd = new LinkedHashMap<>(weights);
-        if (task.task() == Finetune.Task.VQA) {
-            if (c.vqaLabels() != data.answers().size()) {
-                sd.keySet().removeIf(k -> k.startsWith("vqa_classifier."));
-            }
-            c = c.withVqaLabels(data.answers().size());
-        }
-        if (task.task() == Finetune.Task.NLVR2) {
-            c = c.withNlvr2(true);
-        }
-        Engine engine = Engines.get(runtime.engine());
-        this.root = engine.newBaseManager(device(engine, runtime.devices()));
         try {
-            engine.setRandomSeed((int) task.seed());
-            this.model = new VlmoModel(c).initialize(root);
-            CheckpointImporter.load(model, root, sd, source, CheckpointImporter.Options.LENIENT);
-            this.classifier =
-                    task.task() == Finetune.Task.CLASSIFICATION
-                            ? new ClassifierHead(c.hidden(), data.classes().size()).initialize(root)
-                            : null;
-        } catch (dev.vlmo.model.checkpoint.CheckpointMismatchException e) {
-            root.close();
-            throw new IllegalArgumentException(
-                    "the pretrained weights do not fit the "
-                            + task.name()
-                            + " model: "
-                            + e.getMessage(),
-                    e);
+            if (settings.textLength() > pretrained.maxTextLen()) {
+                throw new IllegalArgumentException(
+                        "textLength "
+                                + settings.textLength()
+                                + " exceeds the model's maxTextLen "
+                                + pretrained.maxTextLen());
+            }
+            VlmoConfig c = pretrained.withImageSize(settings.imageSize());
+            Map<String, TensorData> sd = new LinkedHashMap<>(weights);
+            if (task.task() == Finetune.Task.VQA) {
+                if (c.vqaLabels() != data.answers().size()) {
+                    sd.keySet().removeIf(k -> k.startsWith("vqa_classifier."));
+                }
+                c = c.withVqaLabels(data.answers().size());
+            }
+            if (task.task() == Finetune.Task.NLVR2) {
+                c = c.withNlvr2(true);
+            }
+            Engine engine = Engines.get(runtime.engine());
+            this.root = engine.newBaseManager(device(engine, runtime.devices()));
+            try {
+                engine.setRandomSeed((int) task.seed());
+                this.model = new VlmoModel(c).initialize(root);
+                CheckpointImporter.load(
+                        model, root, sd, source, CheckpointImporter.Options.LENIENT);
+                this.classifier =
+                        task.task() == Finetune.Task.CLASSIFICATION
+                                ? new ClassifierHead(c.hidden(), data.classes().size())
+                                        .initialize(root)
+                                : null;
+            } catch (dev.vlmo.model.checkpoint.CheckpointMismatchException e) {
+                root.close();
+                throw new IllegalArgumentException(
+                        "the pretrained weights do not fit the "
+                                + task.name()
+                                + " model: "
+                                + e.getMessage(),
+                        e);
+            } catch (RuntimeException e) {
+                root.close();
+                throw e;
+            }
+
         } catch (RuntimeException e) {
-            root.close();
+            data.close();
             throw e;
         }
     }
@@ -181,7 +189,12 @@ public final class FineTuner {
                             t.data.answers(),
                             t.classifier,
                             t.data.classes());
-            Table eval = t.evaluate(p);
+            Table eval;
+            try {
+                eval = t.evaluate(p);
+            } finally {
+                t.data.close();
+            }
             t.model.save(dir.resolve("model.params"));
             Files.writeString(dir.resolve("finetune.txt"), task + "\n" + t.settings + "\n");
             if (t.bad.total() > 0) {
@@ -189,9 +202,11 @@ public final class FineTuner {
             }
             return new FinetuneRun(task, t.settings, p, metrics, eval, dir);
         } catch (IOException e) {
+            t.data.close();
             t.root.close();
             throw new UncheckedIOException(task.name() + " in " + dir + " failed", e);
         } catch (RuntimeException e) {
+            t.data.close();
             t.root.close();
             throw e;
         }
@@ -454,13 +469,13 @@ public final class FineTuner {
             }
             double norm = Trainer.globalNorm(grads);
             if (Double.isFinite(norm)) {
-                double clip = settings.gradientClipping();
-                if (clip > 0 && norm > clip) {
-                    for (NDArray g : grads.values()) {
-                        g.muli((float) (clip / (norm + 1e-6)));
-                    }
-                }
-                opt.update(params, grads, decays, scales, rate);
+                opt.update(
+                        params,
+                        grads,
+                        decays,
+                        scales,
+                        rate,
+                        Trainer.clipScale(settings.gradientClipping(), norm));
             } else {
                 System.err.printf(
                         Locale.ROOT,

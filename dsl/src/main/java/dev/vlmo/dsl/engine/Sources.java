@@ -264,8 +264,22 @@ final class Sources {
 
     private static List<ArrowTable> arrow(
             DataRef.Arrow a, BadInputs bad, List<AutoCloseable> resources) {
+        return arrowTables(a, "arrowPairs", bad, resources);
+    }
+
+    /**
+     * Opens the Arrow files a reference names; unreadable files are reported to {@code bad}.
+     *
+     * @param a the reference
+     * @param dsl the DSL factory that made it, for messages
+     * @param bad where unreadable files are reported
+     * @param resources receives each opened table, for the caller to close
+     * @return the readable tables, at least one
+     */
+    static List<ArrowTable> arrowTables(
+            DataRef.Arrow a, String dsl, BadInputs bad, List<AutoCloseable> resources) {
         List<ArrowTable> out = new ArrayList<>();
-        for (Path f : files(a.files(), "arrowPairs")) {
+        for (Path f : files(a.files(), dsl)) {
             try {
                 ArrowTable t = ArrowTable.open(f);
                 resources.add(t);

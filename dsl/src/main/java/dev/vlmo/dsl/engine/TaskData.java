@@ -1,11 +1,13 @@
 package dev.vlmo.dsl.engine;
 
 import dev.vlmo.datasets.BadInputs;
+import dev.vlmo.datasets.Dataset;
 import dev.vlmo.datasets.ImageRef;
 import dev.vlmo.datasets.ImageText;
 import dev.vlmo.datasets.LabeledImage;
 import dev.vlmo.datasets.Nlvr2Example;
 import dev.vlmo.datasets.VqaExample;
+import dev.vlmo.datasets.formats.ArrowTable;
 import dev.vlmo.datasets.formats.ImageFolder;
 import dev.vlmo.datasets.formats.Nlvr2;
 import dev.vlmo.datasets.formats.VqaAnswers;
@@ -37,6 +39,8 @@ import java.util.Set;
  * @param baselines name to value in [0, 1] (uniform chance and majority class), in table order
  * @param synthetic whether the samples are the built-in world's (no augmentation then: flips would
  *     swap left and right)
+ * @param open files the samples read from while the task runs (Arrow tables), closed by {@link
+ *     #close()}
  */
 record TaskData(
         Finetune.Task task,
@@ -46,7 +50,21 @@ record TaskData(
         List<String> answers,
         List<String> classes,
         Map<String, Double> baselines,
-        boolean synthetic) {
+        boolean synthetic,
+        List<AutoCloseable> open)
+        implements AutoCloseable {
+
+    TaskData(
+            Finetune.Task task,
+            List<?> train,
+            List<?> eval,
+            List<ImageRef> evalImages,
+            List<String> answers,
+            List<String> classes,
+            Map<String, Double> baselines,
+            boolean synthetic) {
+        this(task, train, eval, evalImages, answers, classes, baselines, synthetic, List.of());
+    }
 
     static TaskData open(Finetune f, int imageSize, BadInputs bad) {
         DataRef d = f.data();
@@ -54,12 +72,34 @@ record TaskData(
         if (d instanceof DataRef.BuiltIn b && (e == null || e.equals(d))) {
             return builtIn(f.task(), b.world(imageSize));
         }
-        return switch (f.task()) {
-            case RETRIEVAL -> retrieval(f, bad);
-            case CLASSIFICATION -> classification(f);
-            case VQA -> vqa(f, bad);
-            case NLVR2 -> nlvr2(f, bad);
-        };
+        List<AutoCloseable> open = new ArrayList<>();
+        try {
+            return switch (f.task()) {
+                case RETRIEVAL -> retrieval(f, bad);
+                case CLASSIFICATION -> classification(f);
+                case VQA -> vqa(f, bad, open);
+                case NLVR2 -> nlvr2(f, bad, open);
+            };
+        } catch (RuntimeException x) {
+            closeAll(open);
+            throw x;
+        }
+    }
+
+    /** Closes the files the samples read from; the samples cannot be read after. */
+    @Override
+    public void close() {
+        closeAll(open);
+    }
+
+    private static void closeAll(List<AutoCloseable> open) {
+        for (AutoCloseable c : open) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing a read-only mapping cannot lose data
+            }
+        }
     }
 
     private static TaskData builtIn(Finetune.Task task, SyntheticWorld w) {
@@ -105,10 +145,14 @@ record TaskData(
         };
     }
 
-    private static TaskData vqa(Finetune f, BadInputs bad) {
+    private static TaskData vqa(Finetune f, BadInputs bad, List<AutoCloseable> open) {
+        if (f.data() instanceof DataRef.Arrow a && a.content() == DataRef.Content.VQA) {
+            return arrowVqa(f, a, bad, open);
+        }
         if (!(f.data() instanceof DataRef.VqaV2 v)) {
             throw new IllegalArgumentException(
-                    "vqa() reads vqaV2(...) or builtIn(), not " + f.data().describe());
+                    "vqa() reads vqaV2(...), arrowVqa(...) or builtIn(), not "
+                            + f.data().describe());
         }
         if (f.evalData() != null && !f.evalData().equals(v)) {
             throw new IllegalArgumentException(
@@ -157,6 +201,113 @@ record TaskData(
         return new TaskData(f.task(), train, eval, null, answers.answers(), null, base, false);
     }
 
+    /**
+     * VQA from the reference's Arrow files. The files hold answer labels, not the vocabulary: it is
+     * rebuilt from the (label, answer) pairs of training and evaluation files, and a label given
+     * two different answers is an error naming both.
+     */
+    private static TaskData arrowVqa(
+            Finetune f, DataRef.Arrow a, BadInputs bad, List<AutoCloseable> open) {
+        if (!(f.evalData() instanceof DataRef.Arrow e && e.content() == DataRef.Content.VQA)) {
+            throw new IllegalArgumentException(
+                    "vqa() on "
+                            + a.describe()
+                            + " needs questions with answers to evaluate on: add"
+                            + " .evalData(arrowVqa(\"vqav2_val.arrow\")) (the reference's"
+                            + " validation file, or any file with answers)");
+        }
+        List<ArrowTable> trainTables = Sources.arrowTables(a, "arrowVqa", bad, open);
+        List<ArrowTable> evalTables = Sources.arrowTables(e, "arrowVqa", bad, open);
+        Map<Integer, String> vocab = new java.util.TreeMap<>();
+        for (ArrowTable t : concat(trainTables, evalTables)) {
+            for (int row = 0; row < t.rows(); row++) {
+                List<?> answers = listAt(t.get(row, "answers"));
+                List<?> labels = listAt(t.get(row, "answer_labels"));
+                for (int q = 0; q < Math.min(answers.size(), labels.size()); q++) {
+                    List<?> as = listAt(answers.get(q));
+                    List<?> ls = listAt(labels.get(q));
+                    for (int k = 0; k < Math.min(as.size(), ls.size()); k++) {
+                        if (!(ls.get(k) instanceof Number n) || n.intValue() < 0) {
+                            continue; // reported as an unknown answer when the view is made
+                        }
+                        String answer = String.valueOf(as.get(k));
+                        String before = vocab.putIfAbsent(n.intValue(), answer);
+                        if (before != null && !before.equals(answer)) {
+                            throw new IllegalArgumentException(
+                                    "answer label "
+                                            + n
+                                            + " stands for '"
+                                            + before
+                                            + "' and for '"
+                                            + answer
+                                            + "' ("
+                                            + t
+                                            + " row "
+                                            + row
+                                            + "); the files must come from one answer"
+                                            + " vocabulary");
+                        }
+                    }
+                }
+            }
+        }
+        if (vocab.size() < 2) {
+            throw new IllegalArgumentException(
+                    a.describe()
+                            + " and "
+                            + e.describe()
+                            + " name "
+                            + vocab.size()
+                            + " answer(s); VQA needs at least 2");
+        }
+        int size = ((java.util.TreeMap<Integer, String>) vocab).lastKey() + 1;
+        List<String> answers = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            answers.add(vocab.getOrDefault(i, "answer #" + i));
+        }
+        List<VqaExample> train = new ArrayList<>();
+        for (ArrowTable t : trainTables) {
+            train.addAll(asList(t.vqa(size, bad)));
+        }
+        List<VqaExample> eval = new ArrayList<>();
+        for (ArrowTable t : evalTables) {
+            eval.addAll(asList(t.vqa(size, bad)));
+        }
+        if (train.isEmpty() || eval.isEmpty()) {
+            throw new IllegalArgumentException(
+                    a.describe() + " gives no usable question: " + bad.summary());
+        }
+        Map<String, Double> base = new LinkedHashMap<>();
+        base.put("uniform chance", 1.0 / answers.size());
+        base.put("majority answer (of training)", majorityScore(train, eval));
+        return new TaskData(f.task(), train, eval, null, answers, null, base, false, open);
+    }
+
+    private static List<?> listAt(Object o) {
+        return o instanceof List<?> l ? l : List.of();
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    /** A list view of a lazy dataset (rows are read when asked for). */
+    private static <T> List<T> asList(Dataset<T> d) {
+        return new java.util.AbstractList<>() {
+            @Override
+            public T get(int i) {
+                return d.get(i);
+            }
+
+            @Override
+            public int size() {
+                return d.size();
+            }
+        };
+    }
+
     /** The reference score of always answering training's most frequent first label. */
     private static double majorityScore(List<VqaExample> train, List<VqaExample> eval) {
         Map<Integer, Integer> counts = new HashMap<>();
@@ -184,17 +335,42 @@ record TaskData(
         return sum / eval.size();
     }
 
-    private static TaskData nlvr2(Finetune f, BadInputs bad) {
-        if (!(f.data() instanceof DataRef.Nlvr2Files n)) {
+    private static TaskData nlvr2(Finetune f, BadInputs bad, List<AutoCloseable> open) {
+        List<Nlvr2Example> train;
+        List<Nlvr2Example> eval;
+        if (f.data() instanceof DataRef.Arrow a && a.content() == DataRef.Content.NLVR2) {
+            if (!(f.evalData() instanceof DataRef.Arrow e
+                    && e.content() == DataRef.Content.NLVR2)) {
+                throw new IllegalArgumentException(
+                        "nlvr2() on "
+                                + a.describe()
+                                + " needs statements to evaluate on: add"
+                                + " .evalData(arrowNlvr2(\"nlvr2_dev.arrow\"))");
+            }
+            train = new ArrayList<>();
+            for (ArrowTable t : Sources.arrowTables(a, "arrowNlvr2", bad, open)) {
+                train.addAll(asList(t.nlvr2(bad)));
+            }
+            eval = new ArrayList<>();
+            for (ArrowTable t : Sources.arrowTables(e, "arrowNlvr2", bad, open)) {
+                eval.addAll(asList(t.nlvr2(bad)));
+            }
+            if (train.isEmpty() || eval.isEmpty()) {
+                throw new IllegalArgumentException(
+                        a.describe() + " gives no usable statement: " + bad.summary());
+            }
+        } else if (f.data() instanceof DataRef.Nlvr2Files n) {
+            Path root = n.root();
+            train = Nlvr2.read(need(root, "train.json"), root, bad);
+            eval = Nlvr2.read(need(root, "dev.json"), root, bad);
+            if (train.isEmpty() || eval.isEmpty()) {
+                throw new IllegalArgumentException(
+                        n.describe() + " gives no usable example: " + bad.summary());
+            }
+        } else {
             throw new IllegalArgumentException(
-                    "nlvr2() reads nlvr2Files(...) or builtIn(), not " + f.data().describe());
-        }
-        Path root = n.root();
-        List<Nlvr2Example> train = Nlvr2.read(need(root, "train.json"), root, bad);
-        List<Nlvr2Example> eval = Nlvr2.read(need(root, "dev.json"), root, bad);
-        if (train.isEmpty() || eval.isEmpty()) {
-            throw new IllegalArgumentException(
-                    n.describe() + " gives no usable example: " + bad.summary());
+                    "nlvr2() reads nlvr2Files(...), arrowNlvr2(...) or builtIn(), not "
+                            + f.data().describe());
         }
         long trues = train.stream().filter(Nlvr2Example::label).count();
         boolean majority = trues * 2 >= train.size();
@@ -202,7 +378,7 @@ record TaskData(
         Map<String, Double> base = new LinkedHashMap<>();
         base.put("uniform chance", 0.5);
         base.put("majority label (of training)", (double) hits / eval.size());
-        return new TaskData(f.task(), train, eval, null, null, null, base, false);
+        return new TaskData(f.task(), train, eval, null, null, null, base, false, open);
     }
 
     private static Path need(Path root, String name) {

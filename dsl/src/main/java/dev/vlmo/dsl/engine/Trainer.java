@@ -3,6 +3,8 @@ package dev.vlmo.dsl.engine;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -368,13 +370,13 @@ public final class Trainer {
             double norm = globalNorm(grads);
             sums.put("grad_norm", norm);
             if (Double.isFinite(norm)) {
-                if (s.gradientClipping() > 0 && norm > s.gradientClipping()) {
-                    float f = (float) (s.gradientClipping() / (norm + 1e-6));
-                    for (NDArray g : grads.values()) {
-                        g.muli(f);
-                    }
-                }
-                opt.update(params, grads, decays, rate);
+                opt.update(
+                        params,
+                        grads,
+                        decays,
+                        Map.of(),
+                        rate,
+                        clipScale(s.gradientClipping(), norm));
             } else {
                 // as fp16 loss scaling does in the reference: a step whose gradients overflowed is
                 // skipped rather than written into the weights and the optimizer's moments
@@ -406,13 +408,38 @@ public final class Trainer {
         return g;
     }
 
-    /** The L2 norm of all gradients together; infinite or NaN when any gradient overflowed. */
+    /**
+     * The L2 norm of all gradients together; infinite or NaN when any gradient overflowed. One
+     * value comes back from the engine, not one per parameter.
+     */
     static double globalNorm(Map<String, NDArray> grads) {
-        double sq = 0;
-        for (NDArray g : grads.values()) {
-            sq += g.square().sum().getFloat();
+        if (grads.isEmpty()) {
+            return 0;
         }
-        return Math.sqrt(sq);
+        NDList norms = new NDList(grads.size());
+        try {
+            for (NDArray g : grads.values()) {
+                norms.add(g.norm());
+            }
+            try (NDArray all = NDArrays.stack(norms);
+                    NDArray total = all.norm()) {
+                return total.getFloat();
+            }
+        } finally {
+            norms.close();
+        }
+    }
+
+    /**
+     * The factor that clips gradients to a global norm as {@code torch.nn.utils.clip_grad_norm_}
+     * does: {@code max / (norm + 1e-6)} when the norm exceeds {@code max}, else 1.
+     *
+     * @param max the largest norm allowed (0 or less: no clipping)
+     * @param norm the gradients' global norm
+     * @return the factor for the optimizer's gradient scale
+     */
+    static double clipScale(double max, double norm) {
+        return max > 0 && norm > max ? max / (norm + 1e-6) : 1.0;
     }
 
     /** The arrays of one micro-batch. */

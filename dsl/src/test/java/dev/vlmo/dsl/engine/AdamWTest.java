@@ -14,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** AdamW against {@code torch.optim.AdamW}'s update computed by hand in double precision. */
 class AdamWTest {
@@ -58,8 +60,9 @@ class AdamWTest {
         }
     }
 
-    @Test
-    void threeStepsMatchTorchWithAndWithoutDecay() {
+    @ParameterizedTest(name = "native update {0}, gradient scale {1}")
+    @CsvSource({"true, 1.0", "false, 1.0", "true, 0.25", "false, 0.25"})
+    void threeStepsMatchTorchWithAndWithoutDecay(boolean nativeUpdate, double scale) {
         double wd = 0.1;
         double[] w = W0.clone();
         double[] c = C0.clone();
@@ -70,7 +73,7 @@ class AdamWTest {
         try (NDManager m = Engines.newManager(null)) {
             NDArray pw = m.create(f(W0));
             NDArray pc = m.create(f(C0));
-            AdamW opt = new AdamW(B1, B2, EPS);
+            AdamW opt = new AdamW(B1, B2, EPS).nativeUpdate(nativeUpdate);
             Map<String, NDArray> params = new LinkedHashMap<>();
             params.put("fc.weight", pw);
             params.put("norm.bias", pc);
@@ -79,11 +82,14 @@ class AdamWTest {
                 Map<String, NDArray> grads = new LinkedHashMap<>();
                 grads.put("fc.weight", m.create(f(GW[t])));
                 grads.put("norm.bias", m.create(f(GC[t])));
-                opt.update(params, grads, decays, LR[t]);
-                torchStep(w, mw, vw, GW[t], LR[t], wd, t + 1);
-                torchStep(c, mc, vc, GC[t], LR[t], 0.0, t + 1);
+                opt.update(params, grads, decays, Map.of(), LR[t], scale);
+                // torch.nn.utils.clip_grad_norm_ multiplies the gradients, then AdamW steps
+                torchStep(w, mw, vw, scaled(GW[t], scale), LR[t], wd, t + 1);
+                torchStep(c, mc, vc, scaled(GC[t], scale), LR[t], 0.0, t + 1);
                 assertClose(w, pw.toFloatArray(), "decayed weight after step " + (t + 1));
                 assertClose(c, pc.toFloatArray(), "undecayed bias after step " + (t + 1));
+                assertArrayEquals(
+                        f(GW[t]), grads.get("fc.weight").toFloatArray(), "the gradient is kept");
             }
             assertEquals(3, opt.step());
         }
@@ -92,9 +98,37 @@ class AdamWTest {
         double[] m2 = new double[4];
         double[] v2 = new double[4];
         for (int t = 0; t < 3; t++) {
-            torchStep(w2, m2, v2, GW[t], LR[t], 0.0, t + 1);
+            torchStep(w2, m2, v2, scaled(GW[t], scale), LR[t], 0.0, t + 1);
         }
         assertTrue(Math.abs(w2[2] - w[2]) > 1e-4, "decay of 0.1 on 2.0 over three steps");
+    }
+
+    @Test
+    void theNativeAndTheArrayUpdateAgreeOnAParameterWithAGradient() {
+        try (NDManager m = Engines.newManager(null)) {
+            assertEquals("PyTorch", m.getEngine().getEngineName(), "the native update's engine");
+            NDArray a = m.randomNormal(new Shape(64, 32));
+            NDArray b = a.duplicate();
+            NDArray start = a.duplicate();
+            AdamW one = new AdamW(B1, B2, EPS);
+            AdamW two = new AdamW(B1, B2, EPS).nativeUpdate(false);
+            for (int t = 0; t < 5; t++) {
+                NDArray g = m.randomNormal(new Shape(64, 32));
+                one.update(Map.of("w", a), Map.of("w", g), Map.of("w", 0.05), Map.of(), 1e-2, 0.7);
+                two.update(Map.of("w", b), Map.of("w", g), Map.of("w", 0.05), Map.of(), 1e-2, 0.7);
+            }
+            float diff = a.sub(b).abs().max().getFloat();
+            assertTrue(diff < 1e-6f, "native and array updates differ by " + diff);
+            assertTrue(a.sub(start).abs().max().getFloat() > 1e-3, "the parameter moved");
+        }
+    }
+
+    private static double[] scaled(double[] g, double s) {
+        double[] out = new double[g.length];
+        for (int i = 0; i < g.length; i++) {
+            out[i] = g[i] * s;
+        }
+        return out;
     }
 
     @Test
