@@ -95,10 +95,21 @@ public final class Plan {
         if (rt.isSmoke()) {
             c = smokeModel(c);
         }
-        if (rt.precision() != Precision.FP32
-                && rt.devices().stream().allMatch(x -> x.kind().equals("cpu"))) {
+        if (rt.precision() != Precision.FP32) {
+            if (rt.devices().stream().allMatch(x -> x.kind().equals("cpu"))) {
+                throw new IllegalArgumentException(
+                        "precision " + rt.precision() + " needs a GPU; on the CPU use FP32");
+            }
+            // rather than train in fp32 while the description says otherwise
             throw new IllegalArgumentException(
-                    "precision " + rt.precision() + " needs a GPU; on the CPU use FP32");
+                    "precision "
+                            + rt.precision()
+                            + " is not supported yet: DJL 0.36 converts types outside autograd"
+                            + " (a cast in the forward pass stops the gradient)"
+                            + (rt.precision() == Precision.BF16
+                                    ? " and its PyTorch engine has no bfloat16 arrays"
+                                    : "")
+                            + "; use precision(FP32)");
         }
         // the tokenizer decides the vocabulary size
         int vocab;

@@ -210,6 +210,15 @@ class ValidationTest {
     }
 
     @Test
+    void mixedPrecisionOnAGpuIsRefusedRatherThanRunInFp32() {
+        for (Precision p : new Precision[] {Precision.FP16, Precision.BF16}) {
+            String m =
+                    rejected(() -> Fixtures.tiny().stage(VL).compile(on(Dsl.gpu(0)).precision(p)));
+            says(m, p.name(), "not supported yet", "precision(FP32)");
+        }
+    }
+
+    @Test
     void aTrainablePatternThatMatchesNothing() {
         String m =
                 rejected(
