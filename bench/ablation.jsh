@@ -11,6 +11,8 @@
 //       ABLATION_PRE_STEPS=50 ABLATION_VL_STEPS=150 ...       (shorter stages: what ABLATION.md ran)
 //       ABLATION_VARIANTS=shared,random ABLATION_SEEDS=0 ./vlmo run bench/ablation.jsh
 //       ABLATION_VL_STEPS=1600 ABLATION_VARIANTS=multiway ./vlmo run bench/ablation.jsh
+//       ABLATION_PAIR_SCENES=250 ABLATION_UNIMODAL_SCENES=8000 ABLATION_VARIANTS=multiway,vlOnly \
+//         ABLATION_RESULTS=bench/ablation/results-scarce.csv ./vlmo run bench/ablation.jsh
 // (the same keys work as -Dablation.variants=..., -Dablation.seeds=..., -Dablation.vlSteps=...)
 // Each run appends one row to bench/ablation/results.csv (created with a header if absent) and
 // keeps its run directory (metrics.csv per step) under target/ablation/. At the end the rows of
@@ -27,14 +29,25 @@ var seeds = Arrays.stream(setting("ablation.seeds", "ABLATION_SEEDS", "0,1").spl
 int vlSteps = Integer.parseInt(setting("ablation.vlSteps", "ABLATION_VL_STEPS", "400"));
 int preSteps = Integer.parseInt(setting("ablation.preSteps", "ABLATION_PRE_STEPS", "100"));
 var world = builtIn();
+// Scarce pairs (the paper's premise: image-only and text-only data are far more plentiful than
+// image-text pairs): ABLATION_PAIR_SCENES=250 gives the vision-language stage 250 training scenes
+// (5 captions each) and ABLATION_UNIMODAL_SCENES=8000 gives stages 1 and 2 8000 scenes' images
+// and the text corpus. Every run is evaluated on the unimodal world's 200 test scenes: a world
+// assigns scenes to splits by a hash threshold that depends on its sizes, and the 8000-scene
+// world's test scenes lie below every threshold, so no training split of either world holds them.
+int pairScenes = Integer.parseInt(setting("ablation.pairScenes", "ABLATION_PAIR_SCENES", "2000"));
+int unimodalScenes = Integer.parseInt(setting("ablation.unimodalScenes", "ABLATION_UNIMODAL_SCENES", "2000"));
+var pairs = pairScenes == 2000 ? world : builtIn().scenes(pairScenes, 200);
+var unimodal = unimodalScenes == 2000 ? world : builtIn().scenes(unimodalScenes, 200);
+var evalWorld = unimodal;
 var results = Path.of(setting("ablation.results", "ABLATION_RESULTS", "bench/ablation/results.csv"));
 
 Vlmo describe(String variant, long seed) {
-    Stage vis = vision().data(world).steps(preSteps).batchSize(64).learningRate(1e-3).warmup(10)
+    Stage vis = vision().data(unimodal).steps(preSteps).batchSize(64).learningRate(1e-3).warmup(10)
             .gradientClipping(1.0).seed(seed);
-    Stage txt = text().data(world).steps(preSteps).batchSize(64).learningRate(1e-3).warmup(10)
+    Stage txt = text().data(unimodal).steps(preSteps).batchSize(64).learningRate(1e-3).warmup(10)
             .gradientClipping(1.0).seed(seed);
-    Stage vl = visionLanguage().data(world).steps(vlSteps).batchSize(64).learningRate(1e-3)
+    Stage vl = visionLanguage().data(pairs).steps(vlSteps).batchSize(64).learningRate(1e-3)
             .warmup(vlSteps / 10).gradientClipping(1.0).seed(seed);
     // (if/else rather than a switch expression: JShell's snippet analysis mis-reads arrows here)
     if (variant.equals("multiway")) return Vlmo.tiny().stage(vis).stage(txt).stage(vl);
@@ -92,12 +105,13 @@ if (!Files.exists(results)) {
 for (String variant : variants) {
     for (long seed : seeds) {
         var vlmo = describe(variant.trim(), seed);
-        var dir = Path.of(setting("ablation.runs", "ABLATION_RUNS", "target/ablation") + "/" + variant.trim() + "-s" + seed + "-pre" + preSteps + "-vl" + vlSteps);
+        var dir = Path.of(setting("ablation.runs", "ABLATION_RUNS", "target/ablation") + "/" + variant.trim() + "-s" + seed + "-pre" + preSteps + "-vl" + vlSteps
+                + (pairScenes == 2000 && unimodalScenes == 2000 ? "" : "-pairs" + pairScenes + "-uni" + unimodalScenes));
         long t0 = System.nanoTime();
         try (var run = vlmo.run(runtime(on(cpu()).logEvery(50).runDir(dir)))) {
             double minutes = (System.nanoTime() - t0) / 6e10;
-            var r = run.retrieval(world, dev.vlmo.datasets.synthetic.SyntheticWorld.Split.TEST);
-            var itm = run.matching(world, dev.vlmo.datasets.synthetic.SyntheticWorld.Split.TEST);
+            var r = run.retrieval(evalWorld, dev.vlmo.datasets.synthetic.SyntheticWorld.Split.TEST);
+            var itm = run.matching(evalWorld, dev.vlmo.datasets.synthetic.SyntheticWorld.Split.TEST);
             var m = metrics(run.runDir());
             String row = String.format(Locale.ROOT,
                     "%s,%d,%d,%d,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.4f,%.4f,%.4f,%.3f,%.3f,%.3f,%s,%d,%.1f%n",

@@ -1,5 +1,5 @@
 import csv, statistics as st, sys
-rows=list(csv.DictReader(open('bench/ablation/results.csv')))
+rows=list(csv.DictReader(open(sys.argv[1] if len(sys.argv) > 1 else 'bench/ablation/results.csv')))
 order=['multiway','shared','vlOnly','random']
 label={'multiway':'Multiway, 3 stages, hard negatives (= quickstart recipe)','shared':'shared FFN (standard Transformer), 3 stages, hard','vlOnly':'Multiway, VL stage only (no stages 1-2)','random':'Multiway, 3 stages, random ITM negatives'}
 cols=['TR1','TR5','TR10','IR1','IR5','IR10','itc_last50','itm_last50','itm_rank_random','itm_rank_hard']

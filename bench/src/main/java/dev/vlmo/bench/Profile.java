@@ -33,6 +33,10 @@ public final class Profile {
      * @throws IOException if the trace cannot be read
      */
     public static void main(String[] args) throws IOException {
+        if (args.length > 0 && args[0].equals("adamw")) {
+            AdamWTiming.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         Workload w = Workload.parse(args[0]);
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         Path trace =

@@ -53,7 +53,7 @@ public final class AdamW {
      * @param use whether to use the native update where the engine has one
      * @return this optimizer
      */
-    AdamW nativeUpdate(boolean use) {
+    public AdamW nativeUpdate(boolean use) {
         this.nativeUpdate = use;
         return this;
     }
