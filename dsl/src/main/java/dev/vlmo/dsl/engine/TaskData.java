@@ -218,7 +218,7 @@ record TaskData(
         }
         List<ArrowTable> trainTables = Sources.arrowTables(a, "arrowVqa", bad, open);
         List<ArrowTable> evalTables = Sources.arrowTables(e, "arrowVqa", bad, open);
-        Map<Integer, String> vocab = new java.util.TreeMap<>();
+        java.util.TreeMap<Integer, String> vocab = new java.util.TreeMap<>();
         for (ArrowTable t : concat(trainTables, evalTables)) {
             for (int row = 0; row < t.rows(); row++) {
                 List<?> answers = listAt(t.get(row, "answers"));
@@ -260,7 +260,7 @@ record TaskData(
                             + vocab.size()
                             + " answer(s); VQA needs at least 2");
         }
-        int size = ((java.util.TreeMap<Integer, String>) vocab).lastKey() + 1;
+        int size = vocab.lastKey() + 1;
         List<String> answers = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
             answers.add(vocab.getOrDefault(i, "answer #" + i));
