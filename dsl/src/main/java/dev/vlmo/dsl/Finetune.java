@@ -63,6 +63,7 @@ public final class Finetune {
         boolean linearProbe;
         double gradientClipping = Double.NaN;
         int rerankTop;
+        int checkpointEvery = 500;
 
         @Override
         protected B clone() {
@@ -259,6 +260,21 @@ public final class Finetune {
     }
 
     /**
+     * Returns this task checkpointed every {@code steps} optimizer steps (500 by default; 0 for
+     * never): the trained parameters, the optimizer's moments and the step go to {@code
+     * checkpoint/} in the fine-tune's directory, written through a temporary folder. A fine-tune
+     * killed part way continues from its last checkpoint when the runtime has {@code .resume(true)}
+     * and the same run directory, with the same losses as an uninterrupted run.
+     *
+     * @param steps steps between checkpoints, 0 for none
+     * @return a new task
+     */
+    public Finetune checkpointEvery(int steps) {
+        Checks.nonNegative("checkpointEvery", steps);
+        return with(b -> b.checkpointEvery = steps);
+    }
+
+    /**
      * Returns this retrieval task evaluated with the top {@code k} candidates of the dual encoder
      * re-ranked by the fusion encoder's ITM head (a known improvement over the reference's
      * evaluation, which ranks by the dual encoder alone).
@@ -309,6 +325,15 @@ public final class Finetune {
      */
     public boolean linearProbe() {
         return v.linearProbe;
+    }
+
+    /**
+     * Returns how often the fine-tune writes a checkpoint, in optimizer steps (0 for never).
+     *
+     * @return steps between checkpoints
+     */
+    public int checkpointEvery() {
+        return v.checkpointEvery;
     }
 
     /**
@@ -530,6 +555,9 @@ public final class Finetune {
         }
         if (v.rerankTop > 0) {
             sb.append(".rerankTop(").append(v.rerankTop).append(')');
+        }
+        if (v.checkpointEvery != 500) {
+            sb.append(".checkpointEvery(").append(v.checkpointEvery).append(')');
         }
         return sb.toString();
     }

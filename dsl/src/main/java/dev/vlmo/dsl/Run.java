@@ -208,16 +208,28 @@ public final class Run implements AutoCloseable {
                 "the pretrained run in " + dir,
                 tokenizer,
                 rt,
-                finetuneDir(dir, t));
+                finetuneDir(dir, t, rt.resume()));
     }
 
-    /** A fresh directory {@code finetune-NAME[-N]} under a run directory (or a temporary one). */
-    static Path finetuneDir(Path parent, Finetune task) {
+    /**
+     * The directory of a fine-tune under a run directory (or a temporary one): a fresh {@code
+     * finetune-NAME[-N]}, or, when resuming, the newest one of the task that holds a checkpoint and
+     * no evaluation (a fine-tune that stopped part way; the fine-tune checks it is the same task).
+     */
+    static Path finetuneDir(Path parent, Finetune task, boolean resume) {
         try {
             Path base = parent != null ? parent : java.nio.file.Files.createTempDirectory("vlmo-");
             Path d = base.resolve("finetune-" + task.name());
+            Path last = null;
             for (int i = 2; java.nio.file.Files.exists(d); i++) {
+                last = d;
                 d = base.resolve("finetune-" + task.name() + "-" + i);
+            }
+            if (resume
+                    && last != null
+                    && java.nio.file.Files.exists(last.resolve("checkpoint/state.properties"))
+                    && !java.nio.file.Files.exists(last.resolve("evaluation.csv"))) {
+                return last;
             }
             return d;
         } catch (IOException e) {

@@ -262,7 +262,7 @@ public final class Vlmo {
                 startFrom.toString(),
                 tok,
                 runtime,
-                Run.finetuneDir(runtime.runDir(), t));
+                Run.finetuneDir(runtime.runDir(), t, runtime.resume()));
     }
 
     /**

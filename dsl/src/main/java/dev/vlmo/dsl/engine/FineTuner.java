@@ -3,7 +3,9 @@ package dev.vlmo.dsl.engine;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -42,12 +44,18 @@ import dev.vlmo.model.VlmoModel;
 import dev.vlmo.model.checkpoint.CheckpointImporter;
 import dev.vlmo.model.checkpoint.TensorData;
 import dev.vlmo.model.objectives.Losses;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -196,7 +204,10 @@ public final class FineTuner {
                 t.data.close();
             }
             t.model.save(dir.resolve("model.params"));
-            Files.writeString(dir.resolve("finetune.txt"), task + "\n" + t.settings + "\n");
+            Files.writeString(dir.resolve("finetune.txt"), t.describe() + "\n");
+            if (Files.exists(dir.resolve(CHECKPOINT))) {
+                deleteTree(dir.resolve(CHECKPOINT)); // the fine-tune is complete
+            }
             if (t.bad.total() > 0) {
                 System.err.println(task.name() + " skipped bad inputs: " + t.bad.summary());
             }
@@ -339,10 +350,27 @@ public final class FineTuner {
         List<Double> losses = new ArrayList<>();
         List<Double> rates = new ArrayList<>();
         int logEvery = Math.max(1, runtime.logEvery());
+        int first = restore(train, opt, metrics, losses, rates);
+        if (first > 0 && !runtime.isQuiet()) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s resumes after step %d of %d (%s)%n",
+                    task.name(),
+                    first,
+                    total,
+                    dir.resolve(CHECKPOINT));
+        }
         long start = System.nanoTime();
-        try (BufferedWriter w = Files.newBufferedWriter(metrics, StandardCharsets.UTF_8)) {
-            w.write("step,loss,lr,samples_per_s,seconds\n");
-            for (int step = 0; step < total; step++) {
+        try (BufferedWriter w =
+                Files.newBufferedWriter(
+                        metrics,
+                        StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND)) {
+            if (first == 0) {
+                w.write("step,loss,lr,samples_per_s,seconds\n");
+            }
+            for (int step = first; step < total; step++) {
                 long t0 = System.nanoTime();
                 List<Object> rows = rows(samples, batch, step);
                 Batch b =
@@ -377,7 +405,15 @@ public final class FineTuner {
                             loss,
                             rate,
                             b.size() / secs,
-                            el / (step + 1) * (total - step - 1));
+                            el / (step + 1 - first) * (total - step - 1));
+                }
+                int every = task.checkpointEvery();
+                if (every > 0 && (step + 1) % every == 0 && step + 1 < total) {
+                    checkpoint(step + 1, train, opt);
+                }
+                java.util.function.IntConsumer hook = afterStep;
+                if (hook != null) {
+                    hook.accept(step + 1);
                 }
             }
         }
@@ -391,6 +427,132 @@ public final class FineTuner {
                 DoubleColumn.create("loss", losses),
                 DoubleColumn.create("lr", rates));
         return t;
+    }
+
+    /** Called after each finished step (tests use it to stop a fine-tune part way). */
+    static volatile java.util.function.IntConsumer afterStep;
+
+    /** The folder of a fine-tune's checkpoint, inside its directory. */
+    static final String CHECKPOINT = "checkpoint";
+
+    /**
+     * Writes the trained parameters, the optimizer's state and the step to {@code checkpoint/},
+     * through a temporary folder renamed into place (a crash never leaves half a checkpoint).
+     * Frozen parameters are not written: they are the pretrained weights the fine-tune starts from.
+     * Batches, augmentation and dropout are functions of the step, so nothing else is needed to
+     * continue exactly.
+     */
+    private void checkpoint(int step, Map<String, Parameter> train, AdamW opt) throws IOException {
+        Path tmp = Files.createTempDirectory(dir, CHECKPOINT + ".tmp");
+        NDList params = new NDList();
+        for (Map.Entry<String, Parameter> e : train.entrySet()) {
+            NDArray a = e.getValue().getArray().stopGradient();
+            a.setName(e.getKey());
+            params.add(a);
+        }
+        try (OutputStream os =
+                new BufferedOutputStream(Files.newOutputStream(tmp.resolve("params.bin")))) {
+            params.encode(os);
+        } finally {
+            params.close();
+        }
+        opt.save(tmp.resolve("optimizer.bin"));
+        Files.writeString(
+                tmp.resolve("state.properties"),
+                "step=" + step + "\ntask=" + describe().replace("\n", " | ") + "\n",
+                StandardCharsets.UTF_8);
+        Path target = dir.resolve(CHECKPOINT);
+        if (Files.exists(target)) {
+            deleteTree(target);
+        }
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Continues from {@code checkpoint/} when there is one: loads the trained parameters and the
+     * optimizer's state, keeps the metrics rows up to the checkpoint's step and returns that step
+     * (0 without a checkpoint: a fresh start, and an empty metrics file).
+     */
+    private int restore(
+            Map<String, Parameter> train,
+            AdamW opt,
+            Path metrics,
+            List<Double> losses,
+            List<Double> rates)
+            throws IOException {
+        Path ckpt = dir.resolve(CHECKPOINT);
+        Path state = ckpt.resolve("state.properties");
+        if (!Files.isRegularFile(state)) {
+            Files.deleteIfExists(metrics);
+            return 0;
+        }
+        java.util.Properties p = new java.util.Properties();
+        try (var r = Files.newBufferedReader(state, StandardCharsets.UTF_8)) {
+            p.load(r);
+        }
+        String then = p.getProperty("task", "");
+        String now = describe().replace("\n", " | ");
+        if (!then.equals(now)) {
+            throw new IllegalArgumentException(
+                    "cannot resume "
+                            + dir
+                            + ": its checkpoint is of another fine-tune.\n  then: "
+                            + then
+                            + "\n  now:  "
+                            + now
+                            + "\nuse another runDir or the same task");
+        }
+        int step = Integer.parseInt(p.getProperty("step"));
+        try (InputStream is =
+                        new BufferedInputStream(Files.newInputStream(ckpt.resolve("params.bin")));
+                NDManager m = root.newSubManager()) {
+            NDList saved = NDList.decode(m, is);
+            Map<String, NDArray> byName = new LinkedHashMap<>();
+            for (NDArray a : saved) {
+                byName.put(a.getName(), a);
+            }
+            for (Map.Entry<String, Parameter> e : train.entrySet()) {
+                NDArray a = byName.get(e.getKey());
+                NDArray mine = e.getValue().getArray();
+                if (a == null || !a.getShape().equals(mine.getShape())) {
+                    throw new IOException(
+                            ckpt
+                                    + " has no parameter "
+                                    + e.getKey()
+                                    + " of shape "
+                                    + mine.getShape()
+                                    + (a == null ? "" : " (it holds " + a.getShape() + ")"));
+                }
+                mine.set(new NDIndex("..."), a);
+            }
+        }
+        opt.load(ckpt.resolve("optimizer.bin"), root);
+        List<String> keep = new ArrayList<>();
+        for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+            String[] f = line.split(",");
+            if (line.startsWith("step,")) {
+                keep.add(line);
+            } else if (f.length >= 3 && Integer.parseInt(f[0]) <= step) {
+                keep.add(line);
+                losses.add(Double.parseDouble(f[1]));
+                rates.add(Double.parseDouble(f[2]));
+            }
+        }
+        Files.write(metrics, keep, StandardCharsets.UTF_8);
+        return step;
+    }
+
+    /** The task and its resolved settings, as {@code finetune.txt} holds them. */
+    private String describe() {
+        return task + "\n" + settings;
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(x);
+            }
+        }
     }
 
     /** The samples of one step: a seeded permutation per epoch, walked in order. */
