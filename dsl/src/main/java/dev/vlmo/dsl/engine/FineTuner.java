@@ -528,7 +528,11 @@ public final class FineTuner {
         }
         opt.load(ckpt.resolve("optimizer.bin"), root);
         List<String> keep = new ArrayList<>();
-        for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+        List<String> rows =
+                Files.exists(metrics)
+                        ? Files.readAllLines(metrics, StandardCharsets.UTF_8)
+                        : List.of("step,loss,lr,samples_per_s,seconds");
+        for (String line : rows) {
             String[] f = line.split(",");
             if (line.startsWith("step,")) {
                 keep.add(line);
