@@ -38,6 +38,9 @@ public final class Finetune {
         }
     }
 
+    /** Steps between a fine-tune's checkpoints unless {@link #checkpointEvery(int)} says. */
+    public static final int DEFAULT_CHECKPOINT_EVERY = 500;
+
     private final B v;
 
     private Finetune(B b) {
@@ -63,7 +66,7 @@ public final class Finetune {
         boolean linearProbe;
         double gradientClipping = Double.NaN;
         int rerankTop;
-        int checkpointEvery = 500;
+        int checkpointEvery = DEFAULT_CHECKPOINT_EVERY;
 
         @Override
         protected B clone() {
@@ -556,7 +559,7 @@ public final class Finetune {
         if (v.rerankTop > 0) {
             sb.append(".rerankTop(").append(v.rerankTop).append(')');
         }
-        if (v.checkpointEvery != 500) {
+        if (v.checkpointEvery != DEFAULT_CHECKPOINT_EVERY) {
             sb.append(".checkpointEvery(").append(v.checkpointEvery).append(')');
         }
         return sb.toString();

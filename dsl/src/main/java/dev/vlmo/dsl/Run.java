@@ -225,10 +225,7 @@ public final class Run implements AutoCloseable {
                 last = d;
                 d = base.resolve("finetune-" + task.name() + "-" + i);
             }
-            if (resume
-                    && last != null
-                    && java.nio.file.Files.exists(last.resolve("checkpoint/state.properties"))
-                    && !java.nio.file.Files.exists(last.resolve("evaluation.csv"))) {
+            if (resume && last != null && dev.vlmo.dsl.engine.FineTuner.stoppedPartWay(last)) {
                 return last;
             }
             return d;

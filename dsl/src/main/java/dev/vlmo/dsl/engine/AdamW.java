@@ -136,10 +136,10 @@ public final class AdamW {
             if (g == null) {
                 throw new IllegalArgumentException("no gradient given for parameter " + name);
             }
-            NDArray m = first.computeIfAbsent(name, k -> zerosLike(e.getValue()));
-            NDArray v = second.computeIfAbsent(name, k -> zerosLike(e.getValue()));
-            double wd = decays.getOrDefault(name, 0.0);
             NDArray p = e.getValue();
+            NDArray m = first.computeIfAbsent(name, k -> zerosLike(p));
+            NDArray v = second.computeIfAbsent(name, k -> zerosLike(p));
+            double wd = decays.getOrDefault(name, 0.0);
             if (nativeUpdate && "PyTorch".equals(p.getManager().getEngine().getEngineName())) {
                 // torch: p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps); multiplying through by
                 // sqrt(bc2) gives DJL's form p -= a * m / (sqrt(v) + e) with the values below
@@ -159,7 +159,7 @@ public final class AdamW {
                                 false,
                                 true); // decoupled weight decay: p -= lr * wd * p
             } else {
-                arrayUpdate(e.getValue(), g, m, v, lr, wd, bc1, bc2, gradScale);
+                arrayUpdate(p, g, m, v, lr, wd, bc1, bc2, gradScale);
             }
         }
     }

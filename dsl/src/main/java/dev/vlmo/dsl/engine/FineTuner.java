@@ -109,6 +109,7 @@ public final class FineTuner {
         this.dir = dir;
         this.tokenizer = tokenizer;
         this.data = TaskData.open(task, settings.imageSize(), bad);
+        NDManager m = null;
         try {
             if (settings.textLength() > pretrained.maxTextLen()) {
                 throw new IllegalArgumentException(
@@ -129,34 +130,35 @@ public final class FineTuner {
                 c = c.withNlvr2(true);
             }
             Engine engine = Engines.get(runtime.engine());
-            this.root = engine.newBaseManager(device(engine, runtime.devices()));
-            try {
-                engine.setRandomSeed((int) task.seed());
-                this.model = new VlmoModel(c).initialize(root);
-                CheckpointImporter.load(
-                        model, root, sd, source, CheckpointImporter.Options.LENIENT);
-                this.classifier =
-                        task.task() == Finetune.Task.CLASSIFICATION
-                                ? new ClassifierHead(c.hidden(), data.classes().size())
-                                        .initialize(root)
-                                : null;
-            } catch (dev.vlmo.model.checkpoint.CheckpointMismatchException e) {
-                root.close();
-                throw new IllegalArgumentException(
-                        "the pretrained weights do not fit the "
-                                + task.name()
-                                + " model: "
-                                + e.getMessage(),
-                        e);
-            } catch (RuntimeException e) {
-                root.close();
-                throw e;
-            }
-
+            m = engine.newBaseManager(device(engine, runtime.devices()));
+            engine.setRandomSeed((int) task.seed());
+            this.model = new VlmoModel(c).initialize(m);
+            CheckpointImporter.load(model, m, sd, source, CheckpointImporter.Options.LENIENT);
+            this.classifier =
+                    task.task() == Finetune.Task.CLASSIFICATION
+                            ? new ClassifierHead(c.hidden(), data.classes().size()).initialize(m)
+                            : null;
+            this.root = m;
+        } catch (dev.vlmo.model.checkpoint.CheckpointMismatchException e) {
+            release(m);
+            throw new IllegalArgumentException(
+                    "the pretrained weights do not fit the "
+                            + task.name()
+                            + " model: "
+                            + e.getMessage(),
+                    e);
         } catch (RuntimeException e) {
-            data.close();
+            release(m);
             throw e;
         }
+    }
+
+    /** Frees what a constructor that failed part way had made: the model's arrays and files. */
+    private void release(NDManager m) {
+        if (m != null) {
+            m.close();
+        }
+        data.close();
     }
 
     /**
@@ -197,29 +199,24 @@ public final class FineTuner {
                             t.data.answers(),
                             t.classifier,
                             t.data.classes());
-            Table eval;
-            try {
-                eval = t.evaluate(p);
-            } finally {
-                t.data.close();
-            }
+            Table eval = t.evaluate(p);
             t.model.save(dir.resolve("model.params"));
             Files.writeString(dir.resolve("finetune.txt"), t.describe() + "\n");
             if (Files.exists(dir.resolve(CHECKPOINT))) {
-                deleteTree(dir.resolve(CHECKPOINT)); // the fine-tune is complete
+                RunDirectory.deleteTree(dir.resolve(CHECKPOINT)); // the fine-tune is complete
             }
             if (t.bad.total() > 0) {
                 System.err.println(task.name() + " skipped bad inputs: " + t.bad.summary());
             }
             return new FinetuneRun(task, t.settings, p, metrics, eval, dir);
         } catch (IOException e) {
-            t.data.close();
             t.root.close();
             throw new UncheckedIOException(task.name() + " in " + dir + " failed", e);
         } catch (RuntimeException e) {
-            t.data.close();
             t.root.close();
             throw e;
+        } finally {
+            t.data.close(); // the samples' files; the fine-tuned model needs none of them
         }
     }
 
@@ -361,14 +358,14 @@ public final class FineTuner {
                     dir.resolve(CHECKPOINT));
         }
         long start = System.nanoTime();
+        // a fresh fine-tune starts the file, a resumed one appends to the rows restore kept
         try (BufferedWriter w =
-                Files.newBufferedWriter(
-                        metrics,
-                        StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE,
-                        StandardOpenOption.APPEND)) {
+                first == 0
+                        ? Files.newBufferedWriter(metrics, StandardCharsets.UTF_8)
+                        : Files.newBufferedWriter(
+                                metrics, StandardCharsets.UTF_8, StandardOpenOption.APPEND)) {
             if (first == 0) {
-                w.write("step,loss,lr,samples_per_s,seconds\n");
+                w.write(METRICS_HEADER + "\n");
             }
             for (int step = first; step < total; step++) {
                 long t0 = System.nanoTime();
@@ -435,6 +432,20 @@ public final class FineTuner {
     /** The folder of a fine-tune's checkpoint, inside its directory. */
     static final String CHECKPOINT = "checkpoint";
 
+    private static final String METRICS_HEADER = "step,loss,lr,samples_per_s,seconds";
+
+    /**
+     * Returns whether a fine-tune directory holds a fine-tune that stopped part way: a checkpoint
+     * and no evaluation yet.
+     *
+     * @param dir a {@code finetune-NAME[-N]} directory
+     * @return true if {@link #run} would continue it from its checkpoint
+     */
+    public static boolean stoppedPartWay(Path dir) {
+        return Files.isRegularFile(dir.resolve(CHECKPOINT).resolve("state.properties"))
+                && !Files.exists(dir.resolve("evaluation.csv"));
+    }
+
     /**
      * Writes the trained parameters, the optimizer's state and the step to {@code checkpoint/},
      * through a temporary folder renamed into place (a crash never leaves half a checkpoint).
@@ -459,11 +470,11 @@ public final class FineTuner {
         opt.save(tmp.resolve("optimizer.bin"));
         Files.writeString(
                 tmp.resolve("state.properties"),
-                "step=" + step + "\ntask=" + describe().replace("\n", " | ") + "\n",
+                "step=" + step + "\ntask=" + describeOnOneLine() + "\n",
                 StandardCharsets.UTF_8);
         Path target = dir.resolve(CHECKPOINT);
         if (Files.exists(target)) {
-            deleteTree(target);
+            RunDirectory.deleteTree(target);
         }
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
     }
@@ -483,7 +494,6 @@ public final class FineTuner {
         Path ckpt = dir.resolve(CHECKPOINT);
         Path state = ckpt.resolve("state.properties");
         if (!Files.isRegularFile(state)) {
-            Files.deleteIfExists(metrics);
             return 0;
         }
         java.util.Properties p = new java.util.Properties();
@@ -491,7 +501,7 @@ public final class FineTuner {
             p.load(r);
         }
         String then = p.getProperty("task", "");
-        String now = describe().replace("\n", " | ");
+        String now = describeOnOneLine();
         if (!then.equals(now)) {
             throw new IllegalArgumentException(
                     "cannot resume "
@@ -531,7 +541,7 @@ public final class FineTuner {
         List<String> rows =
                 Files.exists(metrics)
                         ? Files.readAllLines(metrics, StandardCharsets.UTF_8)
-                        : List.of("step,loss,lr,samples_per_s,seconds");
+                        : List.of(METRICS_HEADER);
         for (String line : rows) {
             String[] f = line.split(",");
             if (line.startsWith("step,")) {
@@ -551,12 +561,9 @@ public final class FineTuner {
         return task + "\n" + settings;
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        try (java.util.stream.Stream<Path> s = Files.walk(p)) {
-            for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(x);
-            }
-        }
+    /** {@link #describe()} as one line, for a properties file. */
+    private String describeOnOneLine() {
+        return describe().replace("\n", " | ");
     }
 
     /** The samples of one step: a seeded permutation per epoch, walked in order. */

@@ -163,7 +163,8 @@ final class RunDirectory {
         }
     }
 
-    private static void deleteTree(Path p) throws IOException {
+    /** Deletes a folder and everything in it. */
+    static void deleteTree(Path p) throws IOException {
         try (Stream<Path> s = Files.walk(p)) {
             for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(x);

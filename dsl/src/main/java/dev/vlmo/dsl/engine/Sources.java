@@ -116,7 +116,7 @@ final class Sources {
         if (r instanceof DataRef.Arrow a
                 && (a.content() == DataRef.Content.PAIRS
                         || a.content() == DataRef.Content.IMAGES)) {
-            List<ArrowTable> tables = arrow(a, bad, resources);
+            List<ArrowTable> tables = arrowTables(a, "arrowPairs", bad, resources);
             List<Dataset<LabeledImage>> parts = new ArrayList<>();
             for (ArrowTable t : tables) {
                 parts.add(rowImages(t, a.files()));
@@ -145,7 +145,7 @@ final class Sources {
         if (r instanceof DataRef.Arrow a
                 && (a.content() == DataRef.Content.PAIRS || a.content() == DataRef.Content.TEXTS)) {
             List<Dataset<String>> parts = new ArrayList<>();
-            for (ArrowTable t : arrow(a, bad, resources)) {
+            for (ArrowTable t : arrowTables(a, "arrowPairs", bad, resources)) {
                 parts.add(t.texts());
             }
             return Source.of(r, Streams.concat(parts), 0);
@@ -171,7 +171,7 @@ final class Sources {
         if (r instanceof DataRef.Arrow a && a.content() == DataRef.Content.PAIRS) {
             List<Dataset<ImageText>> parts = new ArrayList<>();
             int offset = 0;
-            for (ArrowTable t : arrow(a, bad, resources)) {
+            for (ArrowTable t : arrowTables(a, "arrowPairs", bad, resources)) {
                 int o = offset;
                 parts.add(
                         t.captions().map(s -> new ImageText(s.image(), s.text(), s.imageId() + o)));
@@ -262,11 +262,6 @@ final class Sources {
         return all;
     }
 
-    private static List<ArrowTable> arrow(
-            DataRef.Arrow a, BadInputs bad, List<AutoCloseable> resources) {
-        return arrowTables(a, "arrowPairs", bad, resources);
-    }
-
     /**
      * Opens the Arrow files a reference names; unreadable files are reported to {@code bad}.
      *
@@ -293,6 +288,24 @@ final class Sources {
                     "no readable Arrow file matches " + a.files() + ": " + bad.summary());
         }
         return out;
+    }
+
+    /**
+     * Closes what the readers opened (Arrow tables, shard readers) and empties the list, so a
+     * second call closes nothing twice; a failure is reported on the console and the rest are still
+     * closed (the files are only read: nothing is lost).
+     *
+     * @param resources what to close
+     */
+    static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                System.err.println("cannot close " + r + ": " + e.getMessage());
+            }
+        }
+        resources.clear();
     }
 
     /** One image per row of the table's {@code image} column. */

@@ -126,7 +126,7 @@ final class StageData implements AutoCloseable {
                 }
             };
         } catch (RuntimeException e) {
-            closeAll(resources);
+            Sources.closeAll(resources);
             throw e;
         }
     }
@@ -412,17 +412,6 @@ final class StageData implements AutoCloseable {
             epoch.close();
         }
         loader.close();
-        closeAll(resources);
-    }
-
-    private static void closeAll(List<AutoCloseable> resources) {
-        for (AutoCloseable r : resources) {
-            try {
-                r.close();
-            } catch (Exception e) {
-                System.err.println("cannot close " + r + ": " + e.getMessage());
-            }
-        }
-        resources.clear();
+        Sources.closeAll(resources);
     }
 }

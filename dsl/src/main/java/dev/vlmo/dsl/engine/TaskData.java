@@ -63,7 +63,16 @@ record TaskData(
             List<String> classes,
             Map<String, Double> baselines,
             boolean synthetic) {
-        this(task, train, eval, evalImages, answers, classes, baselines, synthetic, List.of());
+        this(
+                task,
+                train,
+                eval,
+                evalImages,
+                answers,
+                classes,
+                baselines,
+                synthetic,
+                new ArrayList<>());
     }
 
     static TaskData open(Finetune f, int imageSize, BadInputs bad) {
@@ -81,7 +90,7 @@ record TaskData(
                 case NLVR2 -> nlvr2(f, bad, open);
             };
         } catch (RuntimeException x) {
-            closeAll(open);
+            Sources.closeAll(open);
             throw x;
         }
     }
@@ -89,17 +98,7 @@ record TaskData(
     /** Closes the files the samples read from; the samples cannot be read after. */
     @Override
     public void close() {
-        closeAll(open);
-    }
-
-    private static void closeAll(List<AutoCloseable> open) {
-        for (AutoCloseable c : open) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // closing a read-only mapping cannot lose data
-            }
-        }
+        Sources.closeAll(open);
     }
 
     private static TaskData builtIn(Finetune.Task task, SyntheticWorld w) {
@@ -203,8 +202,8 @@ record TaskData(
 
     /**
      * VQA from the reference's Arrow files. The files hold answer labels, not the vocabulary: it is
-     * rebuilt from the (label, answer) pairs of training and evaluation files, and a label given
-     * two different answers is an error naming both.
+     * rebuilt from the (label, answer) pairs of the training and evaluation questions, and a label
+     * given two different answers is an error naming both.
      */
     private static TaskData arrowVqa(
             Finetune f, DataRef.Arrow a, BadInputs bad, List<AutoCloseable> open) {
@@ -216,37 +215,39 @@ record TaskData(
                             + " .evalData(arrowVqa(\"vqav2_val.arrow\")) (the reference's"
                             + " validation file, or any file with answers)");
         }
-        List<ArrowTable> trainTables = Sources.arrowTables(a, "arrowVqa", bad, open);
-        List<ArrowTable> evalTables = Sources.arrowTables(e, "arrowVqa", bad, open);
+        // no vocabulary bounds the labels here: the files' own (label, answer) pairs make it
+        List<VqaExample> train = new ArrayList<>();
+        for (ArrowTable t : Sources.arrowTables(a, "arrowVqa", bad, open)) {
+            addAll(train, t.vqa(Integer.MAX_VALUE, bad));
+        }
+        List<VqaExample> eval = new ArrayList<>();
+        for (ArrowTable t : Sources.arrowTables(e, "arrowVqa", bad, open)) {
+            addAll(eval, t.vqa(Integer.MAX_VALUE, bad));
+        }
         java.util.TreeMap<Integer, String> vocab = new java.util.TreeMap<>();
-        for (ArrowTable t : concat(trainTables, evalTables)) {
-            for (int row = 0; row < t.rows(); row++) {
-                List<?> answers = listAt(t.get(row, "answers"));
-                List<?> labels = listAt(t.get(row, "answer_labels"));
-                for (int q = 0; q < Math.min(answers.size(), labels.size()); q++) {
-                    List<?> as = listAt(answers.get(q));
-                    List<?> ls = listAt(labels.get(q));
-                    for (int k = 0; k < Math.min(as.size(), ls.size()); k++) {
-                        if (!(ls.get(k) instanceof Number n) || n.intValue() < 0) {
-                            continue; // reported as an unknown answer when the view is made
-                        }
-                        String answer = String.valueOf(as.get(k));
-                        String before = vocab.putIfAbsent(n.intValue(), answer);
-                        if (before != null && !before.equals(answer)) {
-                            throw new IllegalArgumentException(
-                                    "answer label "
-                                            + n
-                                            + " stands for '"
-                                            + before
-                                            + "' and for '"
-                                            + answer
-                                            + "' ("
-                                            + t
-                                            + " row "
-                                            + row
-                                            + "); the files must come from one answer"
-                                            + " vocabulary");
-                        }
+        int size = 0;
+        for (List<VqaExample> split : List.of(train, eval)) {
+            for (VqaExample q : split) {
+                for (int k = 0; k < q.labels().length; k++) {
+                    size = Math.max(size, q.labels()[k] + 1);
+                    if (k >= q.answers().size()) {
+                        continue; // a label without its answer text: named "answer #label" below
+                    }
+                    String answer = q.answers().get(k);
+                    String before = vocab.putIfAbsent(q.labels()[k], answer);
+                    if (before != null && !before.equals(answer)) {
+                        throw new IllegalArgumentException(
+                                "answer label "
+                                        + q.labels()[k]
+                                        + " stands for '"
+                                        + before
+                                        + "' and for '"
+                                        + answer
+                                        + "' (question "
+                                        + q.questionId()
+                                        + ", \""
+                                        + q.question()
+                                        + "\"); the files must come from one answer vocabulary");
                     }
                 }
             }
@@ -260,18 +261,9 @@ record TaskData(
                             + vocab.size()
                             + " answer(s); VQA needs at least 2");
         }
-        int size = vocab.lastKey() + 1;
         List<String> answers = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
             answers.add(vocab.getOrDefault(i, "answer #" + i));
-        }
-        List<VqaExample> train = new ArrayList<>();
-        for (ArrowTable t : trainTables) {
-            train.addAll(asList(t.vqa(size, bad)));
-        }
-        List<VqaExample> eval = new ArrayList<>();
-        for (ArrowTable t : evalTables) {
-            eval.addAll(asList(t.vqa(size, bad)));
         }
         if (train.isEmpty() || eval.isEmpty()) {
             throw new IllegalArgumentException(
@@ -283,29 +275,11 @@ record TaskData(
         return new TaskData(f.task(), train, eval, null, answers, null, base, false, open);
     }
 
-    private static List<?> listAt(Object o) {
-        return o instanceof List<?> l ? l : List.of();
-    }
-
-    private static <T> List<T> concat(List<T> a, List<T> b) {
-        List<T> out = new ArrayList<>(a);
-        out.addAll(b);
-        return out;
-    }
-
-    /** A list view of a lazy dataset (rows are read when asked for). */
-    private static <T> List<T> asList(Dataset<T> d) {
-        return new java.util.AbstractList<>() {
-            @Override
-            public T get(int i) {
-                return d.get(i);
-            }
-
-            @Override
-            public int size() {
-                return d.size();
-            }
-        };
+    /** Reads every sample of a view into a list (images stay unread: they load lazily). */
+    private static <T> void addAll(List<T> into, Dataset<T> d) {
+        for (int i = 0; i < d.size(); i++) {
+            into.add(d.get(i));
+        }
     }
 
     /** The reference score of always answering training's most frequent first label. */
@@ -349,11 +323,11 @@ record TaskData(
             }
             train = new ArrayList<>();
             for (ArrowTable t : Sources.arrowTables(a, "arrowNlvr2", bad, open)) {
-                train.addAll(asList(t.nlvr2(bad)));
+                addAll(train, t.nlvr2(bad));
             }
             eval = new ArrayList<>();
             for (ArrowTable t : Sources.arrowTables(e, "arrowNlvr2", bad, open)) {
-                eval.addAll(asList(t.nlvr2(bad)));
+                addAll(eval, t.nlvr2(bad));
             }
             if (train.isEmpty() || eval.isEmpty()) {
                 throw new IllegalArgumentException(
