@@ -6,7 +6,6 @@ import static dev.vlmo.dsl.Dsl.linearProbe;
 import static dev.vlmo.dsl.Dsl.nlvr2;
 import static dev.vlmo.dsl.Dsl.retrieval;
 import static dev.vlmo.dsl.Dsl.vision;
-import static dev.vlmo.dsl.Dsl.visionLanguage;
 import static dev.vlmo.dsl.Dsl.vqa;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -42,16 +41,7 @@ class FinetuneTest {
 
     @BeforeAll
     static void pretrain() {
-        pretrained =
-                Fixtures.tiny()
-                        .stage(
-                                visionLanguage()
-                                        .data(Fixtures.WORLD)
-                                        .steps(2)
-                                        .batchSize(8)
-                                        .learningRate(1e-3)
-                                        .warmup(0))
-                        .run(Fixtures.quiet(dir.resolve("pre")));
+        pretrained = Fixtures.pretrainedTiny().run(Fixtures.quiet(dir.resolve("pre")));
     }
 
     @AfterAll

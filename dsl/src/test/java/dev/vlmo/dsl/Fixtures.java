@@ -38,6 +38,22 @@ public final class Fixtures {
     }
 
     /**
+     * {@link #tiny()} with two vision-language steps of batch 8 on {@link #WORLD}: the pretrained
+     * model fine-tuning tests start from.
+     *
+     * @return the description
+     */
+    public static Vlmo pretrainedTiny() {
+        return tiny().stage(
+                        Dsl.visionLanguage()
+                                .data(WORLD)
+                                .steps(2)
+                                .batchSize(8)
+                                .learningRate(1e-3)
+                                .warmup(0));
+    }
+
+    /**
      * Shrinks a configuration the way {@link #tiny()} does.
      *
      * @param c the configuration

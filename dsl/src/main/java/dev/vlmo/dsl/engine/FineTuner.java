@@ -1,6 +1,5 @@
 package dev.vlmo.dsl.engine;
 
-import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -29,7 +28,6 @@ import dev.vlmo.datasets.synthetic.SyntheticQuestion;
 import dev.vlmo.datasets.synthetic.SyntheticWorld;
 import dev.vlmo.datasets.text.WordPieceTokenizer;
 import dev.vlmo.dsl.DataRef;
-import dev.vlmo.dsl.DeviceRef;
 import dev.vlmo.dsl.Finetune;
 import dev.vlmo.dsl.FinetuneRun;
 import dev.vlmo.dsl.Runtime;
@@ -77,8 +75,10 @@ import tech.tablesaw.api.Table;
  * rate multiple), evaluates on held-out data, and writes metrics, predictions and the model to a
  * directory.
  *
- * <p>Randomness is a function of (seed, step), as in pretraining. Fine-tunes run on the runtime's
- * first device.
+ * <p>Randomness is a function of (seed, step), as in pretraining. With several devices a fine-tune
+ * trains data-parallel as pretraining does (each device takes a share of every batch, the outputs
+ * are gathered and the loss is that of the whole batch, so retrieval's contrastive loss sees every
+ * candidate); evaluation and the returned predictor run on the first device.
  */
 public final class FineTuner {
 
@@ -93,6 +93,7 @@ public final class FineTuner {
     private final VlmoModel model;
     private final ClassifierHead classifier;
     private final TaskData data;
+    private final Shards shards;
     private final BadInputs bad = BadInputs.skipAndCount();
 
     private FineTuner(
@@ -110,6 +111,7 @@ public final class FineTuner {
         this.tokenizer = tokenizer;
         this.data = TaskData.open(task, settings.imageSize(), bad);
         NDManager m = null;
+        Shards sh = null;
         try {
             if (settings.textLength() > pretrained.maxTextLen()) {
                 throw new IllegalArgumentException(
@@ -130,7 +132,8 @@ public final class FineTuner {
                 c = c.withNlvr2(true);
             }
             Engine engine = Engines.get(runtime.engine());
-            m = engine.newBaseManager(device(engine, runtime.devices()));
+            sh = new Shards(engine, runtime.devices());
+            m = engine.newBaseManager(sh.main());
             engine.setRandomSeed((int) task.seed());
             this.model = new VlmoModel(c).initialize(m);
             CheckpointImporter.load(model, m, sd, source, CheckpointImporter.Options.LENIENT);
@@ -139,6 +142,7 @@ public final class FineTuner {
                             ? new ClassifierHead(c.hidden(), data.classes().size()).initialize(m)
                             : null;
             this.root = m;
+            this.shards = sh;
         } catch (dev.vlmo.model.checkpoint.CheckpointMismatchException e) {
             release(m);
             throw new IllegalArgumentException(
@@ -218,23 +222,6 @@ public final class FineTuner {
         } finally {
             t.data.close(); // the samples' files; the fine-tuned model needs none of them
         }
-    }
-
-    private static Device device(Engine engine, List<DeviceRef> refs) {
-        DeviceRef r = refs.get(0);
-        if (r.kind().equals("cpu") || engine.getGpuCount() == 0 && !r.kind().equals("gpu")) {
-            return Device.cpu();
-        }
-        int i = r.kind().equals("gpu") ? r.index() : 0;
-        if (i >= engine.getGpuCount()) {
-            throw new IllegalArgumentException(
-                    "gpu("
-                            + i
-                            + ") does not exist: the engine sees "
-                            + engine.getGpuCount()
-                            + " GPU(s)");
-        }
-        return Device.gpu(i);
     }
 
     // ------------------------------------------------------------------ training
@@ -331,6 +318,11 @@ public final class FineTuner {
             throw new IllegalArgumentException(task.name() + ": no training sample");
         }
         int batch = Math.min(settings.batchSize(), samples.size());
+        try {
+            Shards.bounds(batch, shards.count());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(task.name() + ": " + e.getMessage(), e);
+        }
         int total =
                 settings.steps() > 0
                         ? settings.steps()
@@ -627,13 +619,14 @@ public final class FineTuner {
         root.getEngine().setRandomSeed((int) (seed ^ (seed >>> 32)));
         try (NDManager sm = root.newSubManager()) {
             Trainer.Inputs in = Trainer.Inputs.of(b, 0, b.size(), sm);
-            ParameterStore ps = new ParameterStore(sm, false);
+            List<ParameterStore> stores = shards.stores(sm);
             double value;
             try (GradientCollector gc = root.getEngine().newGradientCollector()) {
-                NDArray loss = loss(b, in, ps, sm);
+                NDArray loss = loss(b, in, stores, sm);
                 value = loss.getFloat();
                 gc.backward(loss);
             }
+            shards.reduceGradients(train.values(), stores, sm);
             Map<String, NDArray> params = new LinkedHashMap<>();
             Map<String, NDArray> grads = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : train.entrySet()) {
@@ -664,33 +657,65 @@ public final class FineTuner {
         }
     }
 
-    private NDArray loss(Batch b, Trainer.Inputs in, ParameterStore ps, NDManager sm) {
+    /**
+     * The task's loss over the whole batch: each shard's forward pass runs with its device's
+     * parameters, and the outputs the loss needs are gathered on the first device.
+     */
+    private NDArray loss(Batch b, Trainer.Inputs in, List<ParameterStore> stores, NDManager sm) {
+        List<Trainer.Inputs> parts = Shards.split(in, stores);
+        List<NDArray> out = new ArrayList<>();
         return switch (task.task()) {
             case VQA -> {
                 NDArray targets =
                         Engines.owned(
                                 sm.create(b.vqaTargets(), new Shape(b.size(), b.numAnswers())));
-                NDArray pooled =
-                        model.encodePair(ps, in.ids(), in.mask(), in.images(), 1, true).pooled();
-                yield Losses.softBinaryCrossEntropy(model.vqaLogits(ps, pooled, true), targets);
+                for (int i = 0; i < parts.size(); i++) {
+                    Trainer.Inputs x = parts.get(i);
+                    ParameterStore ps = stores.get(i);
+                    NDArray pooled =
+                            model.encodePair(ps, x.ids(), x.mask(), x.images(), 1, true).pooled();
+                    out.add(model.vqaLogits(ps, pooled, true));
+                }
+                yield Losses.softBinaryCrossEntropy(Shards.gather(out, sm), targets);
             }
             case NLVR2 -> {
                 int s = b.imageSize();
-                NDArray second =
-                        Engines.owned(sm.create(b.images2(), new Shape(b.size(), 3, s, s)));
-                NDArray a =
-                        model.encodePair(ps, in.ids(), in.mask(), in.images(), 1, true).pooled();
-                NDArray c = model.encodePair(ps, in.ids(), in.mask(), second, 2, true).pooled();
-                yield Losses.crossEntropy(model.nlvr2Logits(ps, a, c, true), labels(b, sm));
+                List<NDArray> second =
+                        Shards.split(
+                                Engines.owned(sm.create(b.images2(), new Shape(b.size(), 3, s, s))),
+                                stores);
+                for (int i = 0; i < parts.size(); i++) {
+                    Trainer.Inputs x = parts.get(i);
+                    ParameterStore ps = stores.get(i);
+                    NDArray a =
+                            model.encodePair(ps, x.ids(), x.mask(), x.images(), 1, true).pooled();
+                    NDArray c =
+                            model.encodePair(ps, x.ids(), x.mask(), second.get(i), 2, true)
+                                    .pooled();
+                    out.add(model.nlvr2Logits(ps, a, c, true));
+                }
+                yield Losses.crossEntropy(Shards.gather(out, sm), labels(b, sm));
             }
             case RETRIEVAL -> {
-                NDArray img = model.encodeImage(ps, in.images(), false, true).itc();
-                NDArray txt = model.encodeText(ps, in.ids(), in.mask(), false, true).itc();
-                yield Losses.contrastive(img, txt, model.logitScale(ps, img, false, true)).loss();
+                List<NDArray> txt = new ArrayList<>();
+                for (int i = 0; i < parts.size(); i++) {
+                    Trainer.Inputs x = parts.get(i);
+                    ParameterStore ps = stores.get(i);
+                    out.add(model.encodeImage(ps, x.images(), false, true).itc());
+                    txt.add(model.encodeText(ps, x.ids(), x.mask(), false, true).itc());
+                }
+                NDArray img = Shards.gather(out, sm);
+                NDArray scale = model.logitScale(stores.get(0), img, false, true);
+                yield Losses.contrastive(img, Shards.gather(txt, sm), scale).loss();
             }
             case CLASSIFICATION -> {
-                NDArray hidden = model.encodeImage(ps, in.images(), false, true).hidden();
-                yield Losses.crossEntropy(classifier.forward(ps, hidden, true), labels(b, sm));
+                for (int i = 0; i < parts.size(); i++) {
+                    Trainer.Inputs x = parts.get(i);
+                    ParameterStore ps = stores.get(i);
+                    NDArray hidden = model.encodeImage(ps, x.images(), false, true).hidden();
+                    out.add(classifier.forward(ps, hidden, true));
+                }
+                yield Losses.crossEntropy(Shards.gather(out, sm), labels(b, sm));
             }
         };
     }

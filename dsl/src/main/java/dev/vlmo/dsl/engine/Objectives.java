@@ -1,6 +1,5 @@
 package dev.vlmo.dsl.engine;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -53,48 +52,6 @@ final class Objectives {
         };
     }
 
-    private static List<Trainer.Inputs> shards(Trainer.Inputs in, List<ParameterStore> stores) {
-        int k = stores.size();
-        int per = in.size() / k;
-        List<Trainer.Inputs> out = new ArrayList<>();
-        for (int i = 0; i < k; i++) {
-            Trainer.Inputs part = in.rows(i * per, per, null);
-            out.add(onDevice(part, stores.get(i).getManager()));
-        }
-        return out;
-    }
-
-    private static Trainer.Inputs onDevice(Trainer.Inputs in, NDManager m) {
-        Device d = m.getDevice();
-        return new Trainer.Inputs(
-                in.size(),
-                move(in.images(), d, m),
-                move(in.patchMask(), d, m),
-                move(in.ids(), d, m),
-                move(in.mask(), d, m),
-                move(in.mlmIds(), d, m),
-                move(in.mlmLabels(), d, m),
-                in.imageIds());
-    }
-
-    private static NDArray move(NDArray a, Device d, NDManager m) {
-        if (a == null || a.getDevice().equals(d)) {
-            return a;
-        }
-        NDArray b = a.toDevice(d, true);
-        b.attach(m);
-        return b;
-    }
-
-    private static NDArray gather(List<NDArray> parts, NDManager sm) {
-        Device main = sm.getDevice();
-        NDList list = new NDList();
-        for (NDArray a : parts) {
-            list.add(move(a, main, sm));
-        }
-        return list.size() == 1 ? list.get(0) : NDArrays.concat(list, 0);
-    }
-
     private static ParameterStore ps(List<ParameterStore> stores, int i) {
         return stores.get(i);
     }
@@ -113,7 +70,7 @@ final class Objectives {
             throw new IllegalStateException(
                     "stage " + p.index() + " predicts visual tokens but no tokenizer is loaded");
         }
-        List<Trainer.Inputs> sh = shards(in, stores);
+        List<Trainer.Inputs> sh = Shards.split(in, stores);
         List<NDArray> preds = new ArrayList<>();
         List<NDArray> targets = new ArrayList<>();
         List<NDArray> masks = new ArrayList<>();
@@ -132,9 +89,14 @@ final class Objectives {
         }
         NDArray loss =
                 tokens
-                        ? maskedTokenLoss(gather(preds, sm), gather(targets, sm), gather(masks, sm))
+                        ? maskedTokenLoss(
+                                Shards.gather(preds, sm),
+                                Shards.gather(targets, sm),
+                                Shards.gather(masks, sm))
                         : Losses.maskedMse(
-                                gather(preds, sm), gather(targets, sm), gather(masks, sm));
+                                Shards.gather(preds, sm),
+                                Shards.gather(targets, sm),
+                                Shards.gather(masks, sm));
         Map<String, NDArray> out = new LinkedHashMap<>();
         out.put("loss", loss);
         out.put("mim", loss);
@@ -181,7 +143,7 @@ final class Objectives {
 
     private static Map<String, NDArray> text(
             VlmoModel model, Trainer.Inputs in, List<ParameterStore> stores, NDManager sm) {
-        List<Trainer.Inputs> sh = shards(in, stores);
+        List<Trainer.Inputs> sh = Shards.split(in, stores);
         List<NDArray> logits = new ArrayList<>();
         List<NDArray> labels = new ArrayList<>();
         for (int i = 0; i < sh.size(); i++) {
@@ -189,7 +151,7 @@ final class Objectives {
             TextEncoding e = model.encodeText(ps(stores, i), x.mlmIds(), x.mask(), false, true);
             masked(model, ps(stores, i), e.hidden(), x.mlmLabels(), logits, labels);
         }
-        NDArray loss = Losses.crossEntropy(gather(logits, sm), gather(labels, sm));
+        NDArray loss = Losses.crossEntropy(Shards.gather(logits, sm), Shards.gather(labels, sm));
         Map<String, NDArray> out = new LinkedHashMap<>();
         out.put("loss", loss);
         out.put("mlm", loss);
@@ -248,7 +210,7 @@ final class Objectives {
             Random random,
             NDManager sm) {
         Stage s = p.stage();
-        List<Trainer.Inputs> sh = shards(in, stores);
+        List<Trainer.Inputs> sh = Shards.split(in, stores);
         int k = sh.size();
         int per = in.size() / k;
         Map<String, NDArray> out = new LinkedHashMap<>();
@@ -273,7 +235,7 @@ final class Objectives {
                     txtVl.add(te.vlItc());
                 }
             }
-            NDArray scale = model.logitScale(stores.get(0), gather(img, sm), false, true);
+            NDArray scale = model.logitScale(stores.get(0), Shards.gather(img, sm), false, true);
             Losses.Contrastive main = contrast(img, txt, scale, s.globalNegatives(), k, per, sm);
             i2t = main.imageToText();
             NDArray itc = main.loss();
@@ -331,9 +293,9 @@ final class Objectives {
                 NDManager m = stores.get(i).getManager();
                 NDArray imgIdx = m.create(shift(negImg, from));
                 NDArray txtIdx = m.create(shift(negTxt, from));
-                NDArray negImages = move(allImages, m.getDevice(), m).get(imgIdx);
-                NDArray negIds = move(allIds, m.getDevice(), m).get(txtIdx);
-                NDArray negMask = move(allMask, m.getDevice(), m).get(txtIdx);
+                NDArray negImages = Shards.move(allImages, m.getDevice(), m).get(imgIdx);
+                NDArray negIds = Shards.move(allIds, m.getDevice(), m).get(txtIdx);
+                NDArray negMask = Shards.move(allMask, m.getDevice(), m).get(txtIdx);
                 NDArray ids3 = NDArrays.concat(new NDList(x.ids(), x.ids(), negIds), 0);
                 NDArray mask3 = NDArrays.concat(new NDList(x.mask(), x.mask(), negMask), 0);
                 NDArray img3 = NDArrays.concat(new NDList(x.images(), negImages, x.images()), 0);
@@ -347,7 +309,7 @@ final class Objectives {
                     lab[i * 3 * per + j] = 1;
                 }
             }
-            NDArray itm = Losses.crossEntropy(gather(logits, sm), sm.create(lab));
+            NDArray itm = Losses.crossEntropy(Shards.gather(logits, sm), sm.create(lab));
             out.put("itm", itm);
             total = total == null ? itm : total.add(itm);
         }
@@ -362,7 +324,7 @@ final class Objectives {
                         model.encodePair(ps(stores, i), x.mlmIds(), x.mask(), x.images(), 1, true);
                 masked(model, ps(stores, i), pe.textFeats(), x.mlmLabels(), logits, labels);
             }
-            NDArray mlm = Losses.crossEntropy(gather(logits, sm), gather(labels, sm));
+            NDArray mlm = Losses.crossEntropy(Shards.gather(logits, sm), Shards.gather(labels, sm));
             out.put("mlm", mlm);
             NDArray weighted = mlm.mul(Engines.scalar(mlm, (float) s.mlmWeight()));
             total = total == null ? weighted : total.add(weighted);
@@ -381,8 +343,8 @@ final class Objectives {
             int k,
             int per,
             NDManager sm) {
-        NDArray gi = gather(img, sm);
-        NDArray gt = gather(txt, sm);
+        NDArray gi = Shards.gather(img, sm);
+        NDArray gt = Shards.gather(txt, sm);
         if (global || k == 1) {
             return Losses.contrastive(gi, gt, scale);
         }
@@ -391,12 +353,12 @@ final class Objectives {
         NDArray sim = sm.zeros(new Shape((long) k * per, (long) k * per)).sub(1e4f);
         for (int i = 0; i < k; i++) {
             Losses.Contrastive c = Losses.contrastive(img.get(i), txt.get(i), scale);
-            NDArray l = move(c.loss(), sm.getDevice(), sm);
+            NDArray l = Shards.move(c.loss(), sm.getDevice(), sm);
             loss = loss == null ? l : loss.add(l);
             sim.set(
                     new ai.djl.ndarray.index.NDIndex(
                             "{}:{}, {}:{}", i * per, (i + 1) * per, i * per, (i + 1) * per),
-                    move(c.imageToText(), sm.getDevice(), sm));
+                    Shards.move(c.imageToText(), sm.getDevice(), sm));
         }
         return new Losses.Contrastive(loss.div(Engines.scalar(loss, k)), sim);
     }

@@ -1,6 +1,5 @@
 package dev.vlmo.dsl.engine;
 
-import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -15,7 +14,6 @@ import dev.vlmo.datasets.batch.Batch;
 import dev.vlmo.datasets.synthetic.SyntheticWorld;
 import dev.vlmo.datasets.text.Vocabulary;
 import dev.vlmo.datasets.text.WordPieceTokenizer;
-import dev.vlmo.dsl.DeviceRef;
 import dev.vlmo.dsl.Plan;
 import dev.vlmo.dsl.ProgressListener;
 import dev.vlmo.dsl.Run;
@@ -27,7 +25,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -49,7 +46,7 @@ public final class Trainer {
     private final Runtime runtime;
     private final NDManager root;
     private final VlmoModel model;
-    private final List<Device> devices;
+    private final Shards shards;
     private final RunDirectory dir;
     private final ProgressListener progress;
     private final WordPieceTokenizer tokenizer;
@@ -62,8 +59,8 @@ public final class Trainer {
         this.plan = plan;
         this.runtime = runtime;
         Engine engine = Engines.get(runtime.engine());
-        this.devices = devices(engine, runtime.devices());
-        this.root = engine.newBaseManager(devices.get(0));
+        this.shards = new Shards(engine, runtime.devices());
+        this.root = engine.newBaseManager(shards.main());
         this.dir = new RunDirectory(dirPath);
         this.progress =
                 runtime.isQuiet()
@@ -115,38 +112,6 @@ public final class Trainer {
             throw e;
         }
         return new Run(plan, t.model, t.root, dirPath, t.tokenizer);
-    }
-
-    private static List<Device> devices(Engine engine, List<DeviceRef> refs) {
-        List<Device> out = new ArrayList<>();
-        for (DeviceRef r : refs) {
-            switch (r.kind()) {
-                case "cpu" -> out.add(Device.cpu());
-                case "gpu" -> {
-                    if (r.index() >= engine.getGpuCount()) {
-                        throw new IllegalArgumentException(
-                                "gpu("
-                                        + r.index()
-                                        + ") does not exist: "
-                                        + engine.getEngineName()
-                                        + " sees "
-                                        + engine.getGpuCount()
-                                        + " GPU(s)");
-                    }
-                    out.add(Device.gpu(r.index()));
-                }
-                default -> {
-                    int n = engine.getGpuCount();
-                    if (n == 0) {
-                        out.add(Device.cpu());
-                    }
-                    for (int i = 0; i < n; i++) {
-                        out.add(Device.gpu(i));
-                    }
-                }
-            }
-        }
-        return out;
     }
 
     private void execute() throws IOException {
@@ -337,14 +302,14 @@ public final class Trainer {
             for (int a = 0; a < accum; a++) {
                 Inputs in = Inputs.of(batch, a * micro, micro, sm);
                 Map<String, NDArray> parts;
-                List<ParameterStore> stores = shardStores(sm);
+                List<ParameterStore> stores = shards.stores(sm);
                 try (GradientCollector gc = root.getEngine().newGradientCollector()) {
                     parts = Objectives.compute(model, p, in, stores, random, sm, visualTokenizer);
                     NDArray loss = parts.get("loss");
                     NDArray total = loss.div(Engines.scalar(loss, accum));
                     gc.backward(total);
                 }
-                reduceReplicaGradients(train, stores, sm);
+                shards.reduceGradients(train.values(), stores, sm);
                 for (Map.Entry<String, NDArray> e : parts.entrySet()) {
                     sums.merge(e.getKey(), (double) e.getValue().getFloat() / accum, Double::sum);
                 }
@@ -518,36 +483,5 @@ public final class Trainer {
                     mlmLabels == null ? null : mlmLabels.get(idx),
                     ids);
         }
-    }
-
-    /** Adds the gradients of parameter copies on other devices into the parameters' own. */
-    private void reduceReplicaGradients(
-            Map<String, Parameter> train, List<ParameterStore> stores, NDManager sm) {
-        Device main = devices.get(0);
-        for (int i = 0; i < stores.size(); i++) {
-            Device d = devices.get(i);
-            if (d.equals(main)) {
-                continue;
-            }
-            for (Parameter p : train.values()) {
-                NDArray copy = stores.get(i).getValue(p, d, true);
-                NDArray g = copy.getGradient().toDevice(main, true);
-                g.attach(sm);
-                NDArray own = grad(p, sm);
-                own.addi(g);
-            }
-        }
-    }
-
-    private List<ParameterStore> shardStores(NDManager sm) {
-        List<ParameterStore> out = new ArrayList<>();
-        ParameterStore main = new ParameterStore(sm, false);
-        for (Device d : devices) {
-            out.add(
-                    d.equals(devices.get(0))
-                            ? main
-                            : new ParameterStore(sm.newSubManager(d), false));
-        }
-        return out;
     }
 }
