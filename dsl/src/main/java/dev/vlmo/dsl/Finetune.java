@@ -67,6 +67,7 @@ public final class Finetune {
         double gradientClipping = Double.NaN;
         int rerankTop;
         int checkpointEvery = DEFAULT_CHECKPOINT_EVERY;
+        boolean augment = true;
 
         @Override
         protected B clone() {
@@ -275,6 +276,29 @@ public final class Finetune {
     public Finetune checkpointEvery(int steps) {
         Checks.nonNegative("checkpointEvery", steps);
         return with(b -> b.checkpointEvery = steps);
+    }
+
+    /**
+     * Returns this task with or without training-time augmentation. By default training images get
+     * the reference's augmentation (random resized crop of 50-100% of the area, horizontal flip,
+     * RandAugment(2, 7)); without it they are resized as evaluation images are. Turn it off for
+     * data whose labels a crop or a flip changes (small objects near the border, "left" and "right"
+     * in answers, diagrams). The built-in world is never augmented.
+     *
+     * @param on whether to augment training images
+     * @return a new task
+     */
+    public Finetune augment(boolean on) {
+        return with(b -> b.augment = on);
+    }
+
+    /**
+     * Returns whether training images are augmented (see {@link #augment(boolean)}).
+     *
+     * @return true unless turned off
+     */
+    public boolean augment() {
+        return v.augment;
     }
 
     /**
@@ -561,6 +585,9 @@ public final class Finetune {
         }
         if (v.checkpointEvery != DEFAULT_CHECKPOINT_EVERY) {
             sb.append(".checkpointEvery(").append(v.checkpointEvery).append(')');
+        }
+        if (!v.augment) {
+            sb.append(".augment(false)");
         }
         return sb.toString();
     }

@@ -591,11 +591,20 @@ public final class FineTuner {
         return p;
     }
 
+    /**
+     * The transform of a task's training images: the reference's augmentation, or the evaluation
+     * resize for the built-in world (flips would turn left into right) and when the task turns
+     * augmentation off.
+     */
+    static ImageTransform trainTransform(Finetune task, boolean synthetic, int size) {
+        return !synthetic && task.augment() ? Transforms.train(size) : Transforms.eval(size);
+    }
+
     @SuppressWarnings({"unchecked", "rawtypes"})
     private Collator<Object> collator(boolean training) {
         int size = settings.imageSize();
         ImageTransform tf =
-                training && !data.synthetic() ? Transforms.train(size) : Transforms.eval(size);
+                training ? trainTransform(task, data.synthetic(), size) : Transforms.eval(size);
         TextEncoder text = new TextEncoder(tokenizer, settings.textLength());
         Collator c =
                 switch (task.task()) {
