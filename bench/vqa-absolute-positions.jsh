@@ -1,7 +1,7 @@
 // VQA on the built-in world with absolute position embeddings (VlmoConfig.Positions.ABSOLUTE, as
-// the reference's base_plus) instead of the tiny preset's relative position bias, pretrained and
-// fine-tuned as recipes/finetune-builtin.jsh does: does knowing absolute positions let the model
-// answer "where is the ...?" questions? Prints zero-shot retrieval, the VQA evaluation and the
+// the reference's base_plus) instead of the tiny preset's relative position bias, pretrained as
+// the quickstart does and fine-tuned with the VQA defaults: does knowing absolute positions let
+// the model answer "where is the ...?" questions? Prints zero-shot retrieval, the VQA evaluation and the
 // score per question type (README, "Fine-tuning").
 //
 // Run:  ./vlmo run bench/vqa-absolute-positions.jsh     (about 6 minutes on a 2-core CPU)

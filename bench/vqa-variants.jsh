@@ -1,5 +1,5 @@
 // VQA fine-tuning variants on the built-in world (README, "Fine-tuning"): the quickstart's
-// pretraining (as recipes/finetune-builtin.jsh), then VQA fine-tuned from the same weights with
+// pretraining (400 vision-language steps), then VQA fine-tuned from the same weights with
 // the tiny defaults and with one change each; prints the VQA score of every variant.
 //
 // Run:  ./vlmo run bench/vqa-variants.jsh     (about 30 minutes on a 2-core CPU)
