@@ -1,12 +1,15 @@
 package dev.vlmo.dsl;
 
 import static dev.vlmo.dsl.Dsl.arrowNlvr2;
+import static dev.vlmo.dsl.Dsl.arrowPairs;
 import static dev.vlmo.dsl.Dsl.arrowVqa;
 import static dev.vlmo.dsl.Dsl.nlvr2;
 import static dev.vlmo.dsl.Dsl.nlvr2Files;
+import static dev.vlmo.dsl.Dsl.retrieval;
 import static dev.vlmo.dsl.Dsl.visionLanguage;
 import static dev.vlmo.dsl.Dsl.vqa;
 import static dev.vlmo.dsl.Dsl.vqaV2;
+import static dev.vlmo.dsl.Dsl.webDataset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -204,6 +207,55 @@ class FinetuneRealDataTest {
             double acc = f.metric("NLVR2 accuracy");
             assertTrue(acc == 0 || acc == 25 || acc == 50 || acc == 75 || acc == 100, "" + acc);
             assertEquals(50.0, f.metric("majority label (of training)"), 1e-9);
+        }
+    }
+
+    /**
+     * The built-in world's pairs written as the reference's caption tables fine-tune and rank as
+     * the world itself does: without augmentation the same samples in the same order give the same
+     * losses and the same recall.
+     */
+    @Test
+    void retrievalFineTunesOnTheReferenceCaptionTables() throws IOException {
+        SyntheticWorld w = Fixtures.WORLD.world(32);
+        Path root = dir.resolve("captions");
+        String train = root.resolve("coco_caption_karpathy_train.arrow").toString();
+        String test = root.resolve("coco_caption_karpathy_test.arrow").toString();
+        ArrowExport.captions(Path.of(train), w.captions(SyntheticWorld.Split.TRAIN), "train");
+        ArrowExport.captions(Path.of(test), w.captions(SyntheticWorld.Split.TEST), "test");
+        IllegalArgumentException e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> pretrained.finetune(retrieval().data(arrowPairs(train)).steps(1)));
+        assertTrue(e.getMessage().contains(".evalData(arrowPairs("), e.getMessage());
+        IllegalArgumentException stream =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                pretrained.finetune(
+                                        retrieval().data(webDataset(root + "/{0..1}.tar"))));
+        assertTrue(stream.getMessage().contains("Arrow caption tables"), stream.getMessage());
+
+        Finetune t = retrieval().steps(2).batchSize(8).dropPath(0);
+        try (FinetuneRun files =
+                        pretrained.finetune(
+                                t.data(arrowPairs(train))
+                                        .evalData(arrowPairs(test))
+                                        .augment(false));
+                FinetuneRun world = pretrained.finetune(t.data(Fixtures.WORLD))) {
+            double[] a = Fixtures.column(files.metrics(), "loss");
+            double[] b = Fixtures.column(world.metrics(), "loss");
+            assertEquals(2, a.length);
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(b[i], a[i], 1e-5, "loss at step " + (i + 1));
+            }
+            for (String m : List.of("TR@1", "TR@5", "IR@1", "IR@5", "chance R@1")) {
+                assertEquals(world.metric(m), files.metric(m), 1e-9, m);
+            }
+            assertEquals(
+                    Math.round(1000.0 / w.scenes(SyntheticWorld.Split.TEST).size()) / 10.0,
+                    files.metric("chance R@1"),
+                    1e-9);
         }
     }
 

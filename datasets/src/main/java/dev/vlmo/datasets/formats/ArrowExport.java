@@ -2,6 +2,7 @@ package dev.vlmo.datasets.formats;
 
 import dev.vlmo.datasets.DataException;
 import dev.vlmo.datasets.ImageRef;
+import dev.vlmo.datasets.ImageText;
 import dev.vlmo.datasets.Nlvr2Example;
 import dev.vlmo.datasets.VqaExample;
 import java.io.ByteArrayOutputStream;
@@ -142,6 +143,49 @@ public final class ArrowExport {
                             lw.endList();
                             sw.endList();
                             iw.endList();
+                        }
+                    });
+        }
+    }
+
+    /**
+     * Writes image-text pairs as the reference's caption tables ({@code coco_caption_karpathy_*},
+     * {@code f30k_caption_karpathy_*}): one row per image ({@link ImageText#imageId()}, in the
+     * order the images first occur) with its captions.
+     *
+     * @param file the {@code .arrow} file to write
+     * @param pairs the captions with their images
+     * @param split the value of the {@code split} column, e.g. {@code "test"}
+     * @throws IOException if an image cannot be read or the file cannot be written
+     */
+    public static void captions(Path file, List<ImageText> pairs, String split) throws IOException {
+        Map<Integer, List<ImageText>> byImage = new LinkedHashMap<>();
+        for (ImageText p : pairs) {
+            byImage.computeIfAbsent(p.imageId(), k -> new ArrayList<>()).add(p);
+        }
+        List<List<ImageText>> rows = new ArrayList<>(byImage.values());
+        try (BufferAllocator a = new RootAllocator()) {
+            VarBinaryVector image = new VarBinaryVector("image", a);
+            ListVector caption = list("caption", UTF8, false, a);
+            VarCharVector imageId = new VarCharVector("image_id", a);
+            VarCharVector splitColumn = new VarCharVector("split", a);
+            write(
+                    file,
+                    List.of(image, caption, imageId, splitColumn),
+                    rows.size(),
+                    () -> {
+                        UnionListWriter cw = caption.getWriter();
+                        for (int r = 0; r < rows.size(); r++) {
+                            List<ImageText> cs = rows.get(r);
+                            image.setSafe(r, png(cs.get(0).image()));
+                            imageId.setSafe(r, new Text(String.valueOf(cs.get(0).imageId())));
+                            splitColumn.setSafe(r, new Text(split));
+                            cw.setPosition(r);
+                            cw.startList();
+                            for (ImageText c : cs) {
+                                cw.writeVarChar(new Text(c.text()));
+                            }
+                            cw.endList();
                         }
                     });
         }

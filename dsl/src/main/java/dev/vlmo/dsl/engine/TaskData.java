@@ -84,7 +84,7 @@ record TaskData(
         List<AutoCloseable> open = new ArrayList<>();
         try {
             return switch (f.task()) {
-                case RETRIEVAL -> retrieval(f, bad);
+                case RETRIEVAL -> retrieval(f, bad, open);
                 case CLASSIFICATION -> classification(f);
                 case VQA -> vqa(f, bad, open);
                 case NLVR2 -> nlvr2(f, bad, open);
@@ -364,33 +364,62 @@ record TaskData(
         return p;
     }
 
-    private static TaskData retrieval(Finetune f, BadInputs bad) {
-        if (!(f.data() instanceof DataRef.Karpathy k)) {
+    /**
+     * Retrieval trains on the captions of {@code coco(...)}/{@code flickr30k(...)} (Karpathy train
+     * and restval) or of the reference's caption tables ({@code arrowPairs(...)}), and ranks the
+     * held-out pairs: the Karpathy test split, or {@code evalData(...)}.
+     */
+    private static TaskData retrieval(Finetune f, BadInputs bad, List<AutoCloseable> open) {
+        List<ImageText> train = pairs(f.data(), f, Sources.TRAIN_SPLITS, bad, open);
+        DataRef e = f.evalData() != null ? f.evalData() : f.data();
+        if (e instanceof DataRef.Arrow && f.evalData() == null) {
             throw new IllegalArgumentException(
-                    "retrieval() reads coco(...), flickr30k(...) or builtIn(), not "
-                            + f.data().describe());
+                    "retrieval() on "
+                            + f.data().describe()
+                            + " needs held-out pairs to rank: add"
+                            + " .evalData(arrowPairs(\"coco_caption_karpathy_test.arrow\"))");
         }
-        DataRef.Karpathy ek = k;
-        if (f.evalData() != null) {
-            if (!(f.evalData() instanceof DataRef.Karpathy x)) {
-                throw new IllegalArgumentException(
-                        "retrieval() evaluates on coco(...) or flickr30k(...), not "
-                                + f.evalData().describe());
-            }
-            ek = x;
-        }
-        List<ImageText> train = Sources.karpathy(k, Sources.TRAIN_SPLITS, bad);
-        List<ImageText> test = Sources.karpathy(ek, Set.of("test"), bad);
+        // the candidates: each image once, numbered in the order its first caption comes
+        List<ImageText> test = new ArrayList<>();
         List<ImageRef> images = new ArrayList<>();
-        for (ImageText t : test) {
-            while (images.size() <= t.imageId()) {
-                images.add(null);
+        Map<Integer, Integer> index = new HashMap<>();
+        for (ImageText t : pairs(e, f, Set.of("test"), bad, open)) {
+            Integer i = index.get(t.imageId());
+            if (i == null) {
+                i = images.size();
+                index.put(t.imageId(), i);
+                images.add(t.image());
             }
-            images.set(t.imageId(), t.image());
+            test.add(new ImageText(t.image(), t.text(), i));
+        }
+        if (images.isEmpty()) {
+            throw new IllegalArgumentException(e.describe() + " holds no pair to rank");
         }
         Map<String, Double> base = new LinkedHashMap<>();
         base.put("chance R@1", 1.0 / images.size());
-        return new TaskData(f.task(), train, test, images, null, null, base, false);
+        return new TaskData(f.task(), train, test, images, null, null, base, false, open);
+    }
+
+    /** The image-text pairs of a Karpathy dataset's splits or of all rows of caption tables. */
+    private static List<ImageText> pairs(
+            DataRef r, Finetune f, Set<String> splits, BadInputs bad, List<AutoCloseable> open) {
+        if (r instanceof DataRef.Karpathy k) {
+            return Sources.karpathy(k, splits, bad);
+        }
+        if (r instanceof DataRef.Arrow a && a.content() == DataRef.Content.PAIRS) {
+            List<ImageText> out = new ArrayList<>();
+            addAll(out, Sources.pairs(a, 0, bad, open).dataset()); // image ids unique across files
+            return out;
+        }
+        throw new IllegalArgumentException(
+                f.name()
+                        + "() reads coco(...), flickr30k(...), arrowPairs(...) or builtIn(), not "
+                        + r.describe()
+                        + (r instanceof DataRef.WebDataset
+                                ? " (shards are read as a stream, and fine-tuning samples its"
+                                        + " batches at random: write them to Arrow caption"
+                                        + " tables, or pretrain on them)"
+                                : ""));
     }
 
     private static TaskData classification(Finetune f) {
