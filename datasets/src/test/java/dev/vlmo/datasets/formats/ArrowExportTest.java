@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vlmo.datasets.Dataset;
 import dev.vlmo.datasets.ImageRef;
+import dev.vlmo.datasets.ImageText;
 import dev.vlmo.datasets.Nlvr2Example;
 import dev.vlmo.datasets.VqaExample;
 import dev.vlmo.datasets.image.RgbImage;
@@ -55,6 +56,26 @@ class ArrowExportTest {
                 }
             }
             assertTrue(t.badInputs().total() == 0, t.badInputs().summary());
+        }
+    }
+
+    @Test
+    void captionsGroupedByImageSurviveTheRoundTrip() throws IOException {
+        List<ImageText> written = WORLD.captions(SyntheticWorld.Split.TEST);
+        Path file = dir.resolve("coco_caption_karpathy_test.arrow");
+        ArrowExport.captions(file, written, "test");
+        try (ArrowTable t = ArrowTable.open(file)) {
+            assertEquals(4, t.rows(), "one row per image");
+            assertEquals("test", t.get(0, "split"));
+            Dataset<ImageText> read = t.captions();
+            assertEquals(written.size(), read.size());
+            for (int i = 0; i < written.size(); i++) {
+                ImageText w = written.get(i);
+                ImageText r = read.get(i);
+                assertEquals(w.text(), r.text());
+                assertEquals(w.imageId(), r.imageId(), "scenes are numbered 0-3 in order");
+                assertSamePixels(w.image(), r.image());
+            }
         }
     }
 
