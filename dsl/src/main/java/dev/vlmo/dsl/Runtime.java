@@ -8,8 +8,9 @@ import java.util.Objects;
  * Where and how a description runs: devices, engine, precision, the run directory and console
  * output. Immutable; start one with {@link Dsl#on(DeviceRef...)}.
  *
- * <p>Several devices train data-parallel: each takes an equal share of every batch, and features
- * are gathered so contrastive learning and hard-negative sampling see the global batch. Naming the
+ * <p>Several devices train data-parallel, in pretraining and in fine-tuning: each takes an equal
+ * share of every batch (a fine-tune's shares may differ by one row), and features are gathered so
+ * contrastive learning and hard-negative sampling see the global batch. Naming the
  * CPU more than once runs that many shards on the CPU, which computes the same thing as one device
  * with the whole batch (useful to test data-parallel code without GPUs).
  */
