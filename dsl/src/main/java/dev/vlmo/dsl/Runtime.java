@@ -10,9 +10,9 @@ import java.util.Objects;
  *
  * <p>Several devices train data-parallel, in pretraining and in fine-tuning: each takes an equal
  * share of every batch (a fine-tune's shares may differ by one row), and features are gathered so
- * contrastive learning and hard-negative sampling see the global batch. Naming the
- * CPU more than once runs that many shards on the CPU, which computes the same thing as one device
- * with the whole batch (useful to test data-parallel code without GPUs).
+ * contrastive learning and hard-negative sampling see the global batch. Naming the CPU more than
+ * once runs that many shards on the CPU, which computes the same thing as one device with the whole
+ * batch (useful to test data-parallel code without GPUs).
  */
 public final class Runtime {
 

@@ -235,6 +235,11 @@ class FinetuneRealDataTest {
                                 pretrained.finetune(
                                         retrieval().data(webDataset(root + "/{0..1}.tar"))));
         assertTrue(stream.getMessage().contains("Arrow caption tables"), stream.getMessage());
+        IllegalArgumentException mixed =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> pretrained.finetune(retrieval().evalData(arrowPairs(test))));
+        assertTrue(mixed.getMessage().contains("drop evalData"), mixed.getMessage());
 
         Finetune t = retrieval().steps(2).batchSize(8).dropPath(0);
         try (FinetuneRun files =

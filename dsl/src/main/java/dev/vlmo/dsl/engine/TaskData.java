@@ -411,6 +411,14 @@ record TaskData(
             addAll(out, Sources.pairs(a, 0, bad, open).dataset()); // image ids unique across files
             return out;
         }
+        if (r instanceof DataRef.BuiltIn) {
+            throw new IllegalArgumentException(
+                    f.name()
+                            + "() on the built-in world trains and evaluates on its own splits:"
+                            + " drop evalData(...), or train on coco(...), flickr30k(...) or"
+                            + " arrowPairs(...) to evaluate on "
+                            + (f.evalData() != null ? f.evalData().describe() : "other data"));
+        }
         throw new IllegalArgumentException(
                 f.name()
                         + "() reads coco(...), flickr30k(...), arrowPairs(...) or builtIn(), not "
