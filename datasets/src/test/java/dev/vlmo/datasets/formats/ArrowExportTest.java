@@ -77,6 +77,29 @@ class ArrowExportTest {
                 assertSamePixels(w.image(), r.image());
             }
         }
+        // ids need not be dense nor sorted: rows follow the order images first occur
+        ImageText a = written.get(0);
+        ImageText b = written.get(written.size() - 1);
+        List<ImageText> sparse =
+                List.of(
+                        new ImageText(b.image(), "first", 7),
+                        new ImageText(a.image(), "second", 3),
+                        new ImageText(b.image(), "third", 7));
+        Path other = dir.resolve("sparse.arrow");
+        ArrowExport.captions(other, sparse, "train");
+        try (ArrowTable t = ArrowTable.open(other)) {
+            assertEquals(2, t.rows());
+            assertEquals("7", t.get(0, "image_id"));
+            Dataset<ImageText> read = t.captions();
+            assertEquals(
+                    List.of("first", "third", "second"),
+                    List.of(read.get(0).text(), read.get(1).text(), read.get(2).text()));
+            assertEquals(
+                    List.of(0, 0, 1),
+                    List.of(read.get(0).imageId(), read.get(1).imageId(), read.get(2).imageId()));
+            assertSamePixels(b.image(), read.get(0).image());
+            assertSamePixels(a.image(), read.get(2).image());
+        }
     }
 
     @Test

@@ -317,6 +317,15 @@ public final class FineTuner {
         if (samples.isEmpty()) {
             throw new IllegalArgumentException(task.name() + ": no training sample");
         }
+        if (samples.size() < shards.count()) {
+            throw new IllegalArgumentException(
+                    task.name()
+                            + ": "
+                            + samples.size()
+                            + " training sample(s) cannot fill "
+                            + shards.count()
+                            + " devices; add data or train on fewer devices");
+        }
         int batch = Math.min(settings.batchSize(), samples.size());
         try {
             Shards.bounds(batch, shards.count());
@@ -365,7 +374,18 @@ public final class FineTuner {
                 Batch b =
                         collator.collate(
                                 rows, new SplittableRandom(task.seed() * 7919 + step), bad);
-                if (b.size() == 0) {
+                if (b.size() < shards.count()) {
+                    // bad images left too few rows for the devices: skipped, as an empty batch is
+                    if (b.size() > 0) {
+                        System.err.printf(
+                                Locale.ROOT,
+                                "%s step %d: %d row(s) left after bad inputs for %d devices;"
+                                        + " the step was skipped%n",
+                                task.name(),
+                                step + 1,
+                                b.size(),
+                                shards.count());
+                    }
                     continue;
                 }
                 double rate = lr.at(step);

@@ -45,6 +45,20 @@ final class Objectives {
             Random random,
             NDManager sm,
             VisualTokenizer visualTokenizer) {
+        if (in.size() % stores.size() != 0) {
+            // the plan checks the batch against the devices it names; gpus() names them only when
+            // the run starts, and the objectives pair rows across equal shards
+            throw new IllegalArgumentException(
+                    "stage "
+                            + p.index()
+                            + ": a micro-batch of "
+                            + in.size()
+                            + " rows does not split evenly across "
+                            + stores.size()
+                            + " devices; use a batchSize (divided by gradientAccumulation) that is"
+                            + " a multiple of "
+                            + stores.size());
+        }
         return switch (p.stage().kind()) {
             case VISION -> vision(model, p, in, stores, sm, visualTokenizer);
             case TEXT -> text(model, in, stores, sm);

@@ -370,7 +370,6 @@ record TaskData(
      * held-out pairs: the Karpathy test split, or {@code evalData(...)}.
      */
     private static TaskData retrieval(Finetune f, BadInputs bad, List<AutoCloseable> open) {
-        List<ImageText> train = pairs(f.data(), f, Sources.TRAIN_SPLITS, bad, open);
         DataRef e = f.evalData() != null ? f.evalData() : f.data();
         if (e instanceof DataRef.Arrow && f.evalData() == null) {
             throw new IllegalArgumentException(
@@ -379,6 +378,14 @@ record TaskData(
                             + " needs held-out pairs to rank: add"
                             + " .evalData(arrowPairs(\"coco_caption_karpathy_test.arrow\"))");
         }
+        if (e instanceof DataRef.BuiltIn && f.evalData() != null) {
+            throw new IllegalArgumentException(
+                    "retrieval() evaluates on coco(...), flickr30k(...) or arrowPairs(...), not "
+                            + e.describe()
+                            + " (the built-in world is evaluated on its own test split when it is"
+                            + " also the training data)");
+        }
+        List<ImageText> train = pairs(f.data(), f, Sources.TRAIN_SPLITS, bad, open);
         // the candidates: each image once, numbered in the order its first caption comes
         List<ImageText> test = new ArrayList<>();
         List<ImageRef> images = new ArrayList<>();
