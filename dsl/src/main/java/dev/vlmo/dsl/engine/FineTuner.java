@@ -655,7 +655,6 @@ public final class FineTuner {
                 value = loss.getFloat();
                 gc.backward(loss);
             }
-            shards.reduceGradients(train.values(), stores, sm);
             Map<String, NDArray> params = new LinkedHashMap<>();
             Map<String, NDArray> grads = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : train.entrySet()) {

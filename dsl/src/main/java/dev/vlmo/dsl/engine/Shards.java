@@ -7,23 +7,22 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import dev.vlmo.dsl.DeviceRef;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 
 /**
  * The devices of a data-parallel step, shared by pretraining and fine-tuning. A batch is split into
  * one shard per device (rows in order, sizes differing by at most one), each shard runs its forward
  * pass with its device's copy of the parameters, the outputs are gathered on the first device and
- * the loss is computed there over the whole batch; after the backward pass the copies' gradients
- * are added into the parameters' own. So K devices compute the loss, and the gradient, of one
- * device with the whole batch.
+ * the loss is computed there over the whole batch; the backward pass carries each shard's gradient
+ * back through its parameter copies into the parameters. So K devices compute the loss, and the
+ * gradient, of one device with the whole batch.
  *
- * <p>The CPU named several times gives several shards on the CPU sharing one set of parameters: the
- * same split and gather, which tests exercise without GPUs.
+ * <p>The CPU named several times gives several shards on the CPU, each but the first with its own
+ * copies of the parameters: the same split, copies, gather and backward pass as on several GPUs,
+ * which tests exercise without GPUs.
  */
 final class Shards {
 
@@ -44,33 +43,19 @@ final class Shards {
     }
 
     /**
-     * One parameter store per shard: the first device's uses the parameters themselves, another
-     * device's holds copies made on first use, freed with {@code sm}.
+     * One parameter store per shard: the first shard's uses the parameters themselves, every other
+     * shard's holds copies on its device (on the first device too when it is named again), made on
+     * first use and freed with {@code sm}. A copy is made by {@code toDevice}, which autograd
+     * records, so the backward pass adds each shard's gradient into the parameters themselves: no
+     * reduction step (adding the copies' gradients again would count them twice).
      */
     List<ParameterStore> stores(NDManager sm) {
         List<ParameterStore> out = new ArrayList<>();
-        ParameterStore main = new ParameterStore(sm, false);
-        for (Device d : devices) {
-            out.add(d.equals(main()) ? main : new ParameterStore(sm.newSubManager(d), false));
+        out.add(new ParameterStore(sm, false));
+        for (int i = 1; i < devices.size(); i++) {
+            out.add(new ParameterStore(sm.newSubManager(devices.get(i)), true));
         }
         return out;
-    }
-
-    /** Adds the gradients of parameter copies on other devices into the parameters' own. */
-    void reduceGradients(Collection<Parameter> train, List<ParameterStore> stores, NDManager sm) {
-        for (int i = 0; i < stores.size(); i++) {
-            Device d = devices.get(i);
-            if (d.equals(main())) {
-                continue;
-            }
-            for (Parameter p : train) {
-                NDArray copy = stores.get(i).getValue(p, d, true);
-                NDArray g = copy.getGradient().toDevice(main(), true);
-                g.attach(sm);
-                NDArray own = Trainer.grad(p, sm);
-                own.addi(g);
-            }
-        }
     }
 
     /**

@@ -309,7 +309,6 @@ public final class Trainer {
                     NDArray total = loss.div(Engines.scalar(loss, accum));
                     gc.backward(total);
                 }
-                shards.reduceGradients(train.values(), stores, sm);
                 for (Map.Entry<String, NDArray> e : parts.entrySet()) {
                     sums.merge(e.getKey(), (double) e.getValue().getFloat() / accum, Double::sum);
                 }
