@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.ToIntFunction;
 import javax.imageio.ImageIO;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -66,11 +67,7 @@ public final class ArrowExport {
      * @throws IOException if an image cannot be read or the file cannot be written
      */
     public static void vqa(Path file, List<VqaExample> examples, String split) throws IOException {
-        Map<Integer, List<VqaExample>> byImage = new LinkedHashMap<>();
-        for (VqaExample e : examples) {
-            byImage.computeIfAbsent(e.imageId(), k -> new ArrayList<>()).add(e);
-        }
-        List<List<VqaExample>> rows = new ArrayList<>(byImage.values());
+        List<List<VqaExample>> rows = byImage(examples, VqaExample::imageId);
         try (BufferAllocator a = new RootAllocator()) {
             VarBinaryVector image = new VarBinaryVector("image", a);
             ListVector questions = list("questions", UTF8, false, a);
@@ -159,11 +156,7 @@ public final class ArrowExport {
      * @throws IOException if an image cannot be read or the file cannot be written
      */
     public static void captions(Path file, List<ImageText> pairs, String split) throws IOException {
-        Map<Integer, List<ImageText>> byImage = new LinkedHashMap<>();
-        for (ImageText p : pairs) {
-            byImage.computeIfAbsent(p.imageId(), k -> new ArrayList<>()).add(p);
-        }
-        List<List<ImageText>> rows = new ArrayList<>(byImage.values());
+        List<List<ImageText>> rows = byImage(pairs, ImageText::imageId);
         try (BufferAllocator a = new RootAllocator()) {
             VarBinaryVector image = new VarBinaryVector("image", a);
             ListVector caption = list("caption", UTF8, false, a);
@@ -228,6 +221,15 @@ public final class ArrowExport {
                         }
                     });
         }
+    }
+
+    /** Samples grouped into one row per image, images in the order they first occur. */
+    private static <T> List<List<T>> byImage(List<T> samples, ToIntFunction<T> imageId) {
+        Map<Integer, List<T>> rows = new LinkedHashMap<>();
+        for (T x : samples) {
+            rows.computeIfAbsent(imageId.applyAsInt(x), k -> new ArrayList<>()).add(x);
+        }
+        return new ArrayList<>(rows.values());
     }
 
     /** A list column of {@code leaf}, or of lists of {@code leaf} when {@code nested}. */

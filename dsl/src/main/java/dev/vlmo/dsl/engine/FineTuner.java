@@ -317,20 +317,23 @@ public final class FineTuner {
         if (samples.isEmpty()) {
             throw new IllegalArgumentException(task.name() + ": no training sample");
         }
-        if (samples.size() < shards.count()) {
+        int batch = Math.min(settings.batchSize(), samples.size());
+        int k = shards.count();
+        if (batch < k) {
             throw new IllegalArgumentException(
                     task.name()
                             + ": "
-                            + samples.size()
-                            + " training sample(s) cannot fill "
-                            + shards.count()
-                            + " devices; add data or train on fewer devices");
-        }
-        int batch = Math.min(settings.batchSize(), samples.size());
-        try {
-            Shards.bounds(batch, shards.count());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(task.name() + ": " + e.getMessage(), e);
+                            + (samples.size() < k
+                                    ? samples.size()
+                                            + " training sample(s) cannot fill "
+                                            + k
+                                            + " devices; add data or train on fewer devices"
+                                    : "a batch of "
+                                            + batch
+                                            + " cannot be split across "
+                                            + k
+                                            + " devices; use a batch size of at least "
+                                            + k));
         }
         int total =
                 settings.steps() > 0
@@ -655,31 +658,27 @@ public final class FineTuner {
                 value = loss.getFloat();
                 gc.backward(loss);
             }
-            Map<String, NDArray> params = new LinkedHashMap<>();
             Map<String, NDArray> grads = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : train.entrySet()) {
-                params.put(e.getKey(), e.getValue().getArray());
                 grads.put(e.getKey(), Trainer.grad(e.getValue(), sm));
             }
-            double norm = Trainer.globalNorm(grads);
-            if (Double.isFinite(norm)) {
-                opt.update(
-                        params,
-                        grads,
-                        decays,
-                        scales,
-                        rate,
-                        Trainer.clipScale(settings.gradientClipping(), norm));
-            } else {
+            double norm =
+                    Trainer.update(
+                            train,
+                            grads,
+                            decays,
+                            scales,
+                            opt,
+                            rate,
+                            settings.gradientClipping(),
+                            sm);
+            if (!Double.isFinite(norm)) {
                 System.err.printf(
                         Locale.ROOT,
                         "%s step %d: gradient norm is %s; the update was skipped%n",
                         task.name(),
                         step + 1,
                         norm);
-            }
-            for (NDArray g : grads.values()) {
-                Trainer.zero(g);
             }
             return value;
         }

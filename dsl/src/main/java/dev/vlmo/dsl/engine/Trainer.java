@@ -325,25 +325,14 @@ public final class Trainer {
                     }
                 }
             }
-            Map<String, NDArray> params = new LinkedHashMap<>();
             Map<String, NDArray> grads = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : train.entrySet()) {
-                params.put(e.getKey(), e.getValue().getArray());
                 grads.put(e.getKey(), accum > 1 ? acc.get(e.getKey()) : grad(e.getValue(), sm));
             }
-            double norm = globalNorm(grads);
+            double norm =
+                    update(train, grads, decays, Map.of(), opt, rate, s.gradientClipping(), sm);
             sums.put("grad_norm", norm);
-            if (Double.isFinite(norm)) {
-                opt.update(
-                        params,
-                        grads,
-                        decays,
-                        Map.of(),
-                        rate,
-                        clipScale(s.gradientClipping(), norm));
-            } else {
-                // as fp16 loss scaling does in the reference: a step whose gradients overflowed is
-                // skipped rather than written into the weights and the optimizer's moments
+            if (!Double.isFinite(norm)) {
                 skipped++;
                 System.err.printf(
                         Locale.ROOT,
@@ -354,11 +343,44 @@ public final class Trainer {
                         norm,
                         skipped);
             }
-            for (Map.Entry<String, Parameter> e : train.entrySet()) {
-                zero(grad(e.getValue(), sm));
-            }
         }
         return sums;
+    }
+
+    /**
+     * One AdamW update of the trained parameters with their gradients clipped to a global norm,
+     * then every parameter's gradient cleared. A step whose gradients overflowed is skipped, as
+     * fp16 loss scaling does in the reference, rather than written into the weights and the
+     * optimizer's moments; the caller sees it in the returned norm.
+     *
+     * @param train the trained parameters by name
+     * @param grads the gradients to apply, by the same names
+     * @param decays weight decay per name
+     * @param scales learning-rate multiplier per name (1 when absent)
+     * @param clip the largest global norm (0 or less: no clipping)
+     * @return the global norm of {@code grads}; not finite when the update was skipped
+     */
+    static double update(
+            Map<String, Parameter> train,
+            Map<String, NDArray> grads,
+            Map<String, Double> decays,
+            Map<String, Double> scales,
+            AdamW opt,
+            double rate,
+            double clip,
+            NDManager sm) {
+        double norm = globalNorm(grads);
+        if (Double.isFinite(norm)) {
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            for (Map.Entry<String, Parameter> e : train.entrySet()) {
+                params.put(e.getKey(), e.getValue().getArray());
+            }
+            opt.update(params, grads, decays, scales, rate, clipScale(clip, norm));
+        }
+        for (Parameter p : train.values()) {
+            zero(grad(p, sm));
+        }
+        return norm;
     }
 
     /** Clears a gradient in place; assignment, so NaN or infinite entries are cleared too. */
