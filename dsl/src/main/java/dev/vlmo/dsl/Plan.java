@@ -2,6 +2,7 @@ package dev.vlmo.dsl;
 
 import dev.vlmo.datasets.synthetic.SyntheticWorld;
 import dev.vlmo.datasets.text.Vocabulary;
+import dev.vlmo.model.Engines;
 import dev.vlmo.model.VlmoConfig;
 import dev.vlmo.model.VlmoModel;
 import java.util.ArrayList;
@@ -95,21 +96,14 @@ public final class Plan {
         if (rt.isSmoke()) {
             c = smokeModel(c);
         }
-        if (rt.precision() != Precision.FP32) {
-            if (rt.devices().stream().allMatch(x -> x.kind().equals("cpu"))) {
-                throw new IllegalArgumentException(
-                        "precision " + rt.precision() + " needs a GPU; on the CPU use FP32");
-            }
-            // rather than train in fp32 while the description says otherwise
+        if (rt.precision() != Precision.FP32 && !Engines.DEFAULT.equalsIgnoreCase(rt.engine())) {
             throw new IllegalArgumentException(
                     "precision "
                             + rt.precision()
-                            + " is not supported yet: DJL 0.36 converts types outside autograd"
-                            + " (a cast in the forward pass stops the gradient)"
-                            + (rt.precision() == Precision.BF16
-                                    ? " and its PyTorch engine has no bfloat16 arrays"
-                                    : "")
-                            + "; use precision(FP32)");
+                            + " runs on the PyTorch engine only (its casts keep the gradient);"
+                            + " this runtime uses "
+                            + rt.engine()
+                            + ": use engine(\"PyTorch\") or precision(FP32)");
         }
         // the tokenizer decides the vocabulary size
         int vocab;

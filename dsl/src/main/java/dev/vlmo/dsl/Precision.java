@@ -1,15 +1,18 @@
 package dev.vlmo.dsl;
 
 /**
- * Numeric precision of training. Only {@link #FP32} runs today: a plan with FP16 or BF16 is
- * rejected when compiled (DJL 0.36 casts outside autograd, and its PyTorch engine has no bfloat16
- * arrays), rather than trained in fp32 under another name.
+ * Numeric precision of training and fine-tuning, as {@code torch.autocast}: under {@link #FP16} or
+ * {@link #BF16} the matrix products (every linear layer, attention's product with the values) run
+ * in half precision while parameters, optimizer state, norms, softmax and losses stay fp32; FP16
+ * adds {@code GradScaler}'s dynamic loss scaling (overflowing steps are skipped and the scale
+ * halved). PyTorch engine only; it runs on the CPU as well, where it checks numerics rather than
+ * saves time.
  */
 public enum Precision {
-    /** 32-bit floats everywhere (the only precision on CPU). */
+    /** 32-bit floats everywhere. */
     FP32,
-    /** Mixed precision with fp16 activations, as the reference trains on GPU. */
+    /** Mixed precision with fp16 products and loss scaling, as the reference trains on GPU. */
     FP16,
-    /** Mixed precision with bf16 activations. */
+    /** Mixed precision with bf16 products (fp32's range: no loss scaling). */
     BF16
 }

@@ -141,6 +141,51 @@ public final class Fixtures {
     }
 
     /**
+     * The Euclidean distance between two parameter snapshots, all tensors together.
+     *
+     * @param a one snapshot
+     * @param b another of the same model
+     * @return the L2 norm of the difference
+     */
+    public static double distance(Map<String, float[]> a, Map<String, float[]> b) {
+        double sum = 0;
+        for (Map.Entry<String, float[]> e : a.entrySet()) {
+            float[] x = e.getValue();
+            float[] y = b.get(e.getKey());
+            for (int i = 0; i < x.length; i++) {
+                sum += (x[i] - y[i]) * (double) (x[i] - y[i]);
+            }
+        }
+        return Math.sqrt(sum);
+    }
+
+    /**
+     * A vision stage of 2 steps and a vision-language stage of 4 (batch 8, drop path 0.1 in the
+     * second), each writing a checkpoint every 2 steps: a run short enough to kill and resume.
+     *
+     * @return the description
+     */
+    public static Vlmo twoStages() {
+        return tiny().stage(
+                        Dsl.vision()
+                                .data(WORLD)
+                                .steps(2)
+                                .batchSize(8)
+                                .learningRate(1e-3)
+                                .warmup(1)
+                                .checkpointEvery(2))
+                .stage(
+                        Dsl.visionLanguage()
+                                .data(WORLD)
+                                .steps(4)
+                                .batchSize(8)
+                                .learningRate(1e-3)
+                                .warmup(2)
+                                .dropPath(0.1)
+                                .checkpointEvery(2));
+    }
+
+    /**
      * The names whose values differ at all between two snapshots.
      *
      * @param a one snapshot

@@ -2,8 +2,6 @@ package dev.vlmo.dsl;
 
 import static dev.vlmo.dsl.Dsl.cpu;
 import static dev.vlmo.dsl.Dsl.on;
-import static dev.vlmo.dsl.Dsl.vision;
-import static dev.vlmo.dsl.Dsl.visionLanguage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,14 +18,14 @@ import tech.tablesaw.api.Table;
 /** A killed run resumed from its last checkpoint ends exactly where an uninterrupted run ends. */
 class ResumeTest {
 
-    private static final class Killed extends RuntimeException {
+    static final class Killed extends RuntimeException {
         Killed() {
             super("simulated kill");
         }
     }
 
     /** Records stage starts and throws after a given step of a given stage. */
-    private static final class Listener implements ProgressListener {
+    static final class Listener implements ProgressListener {
         final List<String> starts = new ArrayList<>();
         final int killStage;
         final int killStep;
@@ -61,24 +59,7 @@ class ResumeTest {
 
     @Test
     void killAndResumeEqualsAnUninterruptedRun(@TempDir Path dir) throws Exception {
-        Vlmo v =
-                Fixtures.tiny()
-                        .stage(
-                                vision().data(Fixtures.WORLD)
-                                        .steps(2)
-                                        .batchSize(8)
-                                        .learningRate(1e-3)
-                                        .warmup(1)
-                                        .checkpointEvery(2))
-                        .stage(
-                                visionLanguage()
-                                        .data(Fixtures.WORLD)
-                                        .steps(4)
-                                        .batchSize(8)
-                                        .learningRate(1e-3)
-                                        .warmup(2)
-                                        .dropPath(0.1)
-                                        .checkpointEvery(2));
+        Vlmo v = Fixtures.twoStages();
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
         Table full;

@@ -199,22 +199,35 @@ class ValidationTest {
     }
 
     @Test
-    void fp16OnTheCpu() {
-        String m =
-                rejected(
-                        () ->
-                                Fixtures.tiny()
-                                        .stage(VL)
-                                        .compile(on(cpu()).precision(Precision.FP16)));
-        says(m, "FP16", "needs a GPU", "FP32");
+    void mixedPrecisionOnMxnetIsRefusedRatherThanRunInFp32() {
+        for (Precision p : new Precision[] {Precision.FP16, Precision.BF16}) {
+            String m =
+                    rejected(
+                            () ->
+                                    Fixtures.tiny()
+                                            .stage(VL)
+                                            .compile(on(cpu()).engine("MXNet").precision(p)));
+            says(m, p.name(), "PyTorch engine only", "MXNet", "precision(FP32)");
+        }
     }
 
     @Test
-    void mixedPrecisionOnAGpuIsRefusedRatherThanRunInFp32() {
+    void mixedPrecisionCompilesOnPyTorchOnAnyDevice() {
         for (Precision p : new Precision[] {Precision.FP16, Precision.BF16}) {
-            String m =
-                    rejected(() -> Fixtures.tiny().stage(VL).compile(on(Dsl.gpu(0)).precision(p)));
-            says(m, p.name(), "not supported yet", "precision(FP32)");
+            assertEquals(
+                    p,
+                    Fixtures.tiny()
+                            .stage(VL)
+                            .compile(on(cpu()).precision(p))
+                            .runtime()
+                            .precision());
+            assertEquals(
+                    p,
+                    Fixtures.tiny()
+                            .stage(VL)
+                            .compile(on(Dsl.gpu(0)).precision(p))
+                            .runtime()
+                            .precision());
         }
     }
 

@@ -43,6 +43,61 @@ class GradientsIgnoreGarbageCollectionTest {
         return filler;
     }
 
+    /** Fixed inputs for every objective of the tiny model (3 rows, texts of 5, 12 and 9 tokens). */
+    record Inputs(
+            NDArray images,
+            NDArray ids,
+            NDArray mask,
+            NDArray patchMask,
+            NDArray pixels,
+            NDArray vqaTargets,
+            NDArray labels) {
+
+        static Inputs make(NDManager m) {
+            int b = 3;
+            int t = 12;
+            int[] len = {5, t, 9};
+            int patches = C.gridSize() * C.gridSize();
+            float[] pm = new float[b * patches];
+            for (int i = 0; i < pm.length; i += 3) {
+                pm[i] = 1f;
+            }
+            return new Inputs(
+                    TestSupport.images(m, C, b),
+                    TestSupport.ids(m, C, len, t, 3),
+                    TestSupport.mask(m, len, t),
+                    m.create(pm, new Shape(b, patches)),
+                    m.randomNormal(0f, 1f, new Shape(b, patches, 8 * 8 * 3), DataType.FLOAT32),
+                    m.randomUniform(0f, 1f, new Shape(b, 5), DataType.FLOAT32),
+                    m.create(new long[] {1, 0, 1}));
+        }
+    }
+
+    /** The sum of every objective's loss: ITC, VL-ITC, ITM, VQA and MIM. */
+    static NDArray allObjectives(VlmoModel model, ParameterStore ps, Inputs in) {
+        ImageEncoding ie = model.encodeImage(ps, in.images(), true, true);
+        TextEncoding te = model.encodeText(ps, in.ids(), in.mask(), true, true);
+        NDArray loss =
+                Losses.contrastive(ie.itc(), te.itc(), model.logitScale(ps, ie.itc(), false, true))
+                        .loss()
+                        .add(
+                                Losses.contrastive(
+                                                ie.vlItc(),
+                                                te.vlItc(),
+                                                model.logitScale(ps, ie.itc(), true, true))
+                                        .loss());
+        PairEncoding pe = model.encodePair(ps, in.ids(), in.mask(), in.images(), 1, true);
+        loss = loss.add(Losses.crossEntropy(model.itmLogits(ps, pe.pooled(), true), in.labels()));
+        loss =
+                loss.add(
+                        Losses.softBinaryCrossEntropy(
+                                model.vqaLogits(ps, pe.pooled(), true), in.vqaTargets()));
+        ImageEncoding masked = model.encodeImage(ps, in.images(), in.patchMask(), false, true);
+        return loss.add(
+                Losses.maskedMse(
+                        model.mimLogits(ps, masked.hidden(), true), in.pixels(), in.patchMask()));
+    }
+
     /** The gradients of every objective's loss (summed) for fixed inputs. */
     static Map<String, float[]> gradients(boolean disturb) throws InterruptedException {
         try (NDManager m = Engines.newManager(null)) {
@@ -51,55 +106,10 @@ class GradientsIgnoreGarbageCollectionTest {
             for (Parameter p : model.namedParameters().values()) {
                 p.getArray().setRequiresGradient(true);
             }
-            int b = 3;
-            int t = 12;
-            int[] len = {5, t, 9};
-            NDArray images = TestSupport.images(m, C, b);
-            NDArray ids = TestSupport.ids(m, C, len, t, 3);
-            NDArray mask = TestSupport.mask(m, len, t);
-            int patches = C.gridSize() * C.gridSize();
-            float[] pm = new float[b * patches];
-            for (int i = 0; i < pm.length; i += 3) {
-                pm[i] = 1f;
-            }
-            NDArray patchMask = m.create(pm, new Shape(b, patches));
-            NDArray pixels =
-                    m.randomNormal(0f, 1f, new Shape(b, patches, 8 * 8 * 3), DataType.FLOAT32);
-            NDArray vqaTargets = m.randomUniform(0f, 1f, new Shape(b, 5), DataType.FLOAT32);
-            NDArray labels = m.create(new long[] {1, 0, 1});
+            Inputs in = Inputs.make(m);
             List<ByteBuffer> filler = null;
             try (GradientCollector gc = m.getEngine().newGradientCollector()) {
-                ParameterStore ps = new ParameterStore(m, false);
-                ImageEncoding ie = model.encodeImage(ps, images, true, true);
-                TextEncoding te = model.encodeText(ps, ids, mask, true, true);
-                NDArray loss =
-                        Losses.contrastive(
-                                        ie.itc(),
-                                        te.itc(),
-                                        model.logitScale(ps, ie.itc(), false, true))
-                                .loss()
-                                .add(
-                                        Losses.contrastive(
-                                                        ie.vlItc(),
-                                                        te.vlItc(),
-                                                        model.logitScale(ps, ie.itc(), true, true))
-                                                .loss());
-                PairEncoding pe = model.encodePair(ps, ids, mask, images, 1, true);
-                loss =
-                        loss.add(
-                                Losses.crossEntropy(
-                                        model.itmLogits(ps, pe.pooled(), true), labels));
-                loss =
-                        loss.add(
-                                Losses.softBinaryCrossEntropy(
-                                        model.vqaLogits(ps, pe.pooled(), true), vqaTargets));
-                ImageEncoding masked = model.encodeImage(ps, images, patchMask, false, true);
-                loss =
-                        loss.add(
-                                Losses.maskedMse(
-                                        model.mimLogits(ps, masked.hidden(), true),
-                                        pixels,
-                                        patchMask));
+                NDArray loss = allObjectives(model, new ParameterStore(m, false), in);
                 if (disturb) {
                     filler = churn();
                 }

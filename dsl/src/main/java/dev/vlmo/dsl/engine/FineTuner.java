@@ -41,6 +41,7 @@ import dev.vlmo.model.VlmoConfig;
 import dev.vlmo.model.VlmoModel;
 import dev.vlmo.model.checkpoint.CheckpointImporter;
 import dev.vlmo.model.checkpoint.TensorData;
+import dev.vlmo.model.nn.Autocast;
 import dev.vlmo.model.objectives.Losses;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -95,6 +96,7 @@ public final class FineTuner {
     private final TaskData data;
     private final Shards shards;
     private final BadInputs bad = BadInputs.skipAndCount();
+    private final MixedPrecision mixed;
 
     private FineTuner(
             Finetune task,
@@ -107,6 +109,7 @@ public final class FineTuner {
         this.task = task;
         this.settings = task.resolve(pretrained);
         this.runtime = runtime;
+        this.mixed = new MixedPrecision(runtime.precision());
         this.dir = dir;
         this.tokenizer = tokenizer;
         this.data = TaskData.open(task, settings.imageSize(), bad);
@@ -483,10 +486,13 @@ public final class FineTuner {
             params.close();
         }
         opt.save(tmp.resolve("optimizer.bin"));
-        Files.writeString(
-                tmp.resolve("state.properties"),
-                "step=" + step + "\ntask=" + describeOnOneLine() + "\n",
-                StandardCharsets.UTF_8);
+        java.util.Properties state = new java.util.Properties();
+        state.setProperty("step", Integer.toString(step));
+        state.setProperty("task", describeOnOneLine());
+        mixed.save(state);
+        try (var w = Files.newBufferedWriter(tmp.resolve("state.properties"))) {
+            state.store(w, "VLMo fine-tune state");
+        }
         Path target = dir.resolve(CHECKPOINT);
         if (Files.exists(target)) {
             RunDirectory.deleteTree(target);
@@ -528,6 +534,7 @@ public final class FineTuner {
                             + "\nuse another runDir or the same task");
         }
         int step = Integer.parseInt(p.getProperty("step"));
+        mixed.load(p);
         try (InputStream is =
                         new BufferedInputStream(Files.newInputStream(ckpt.resolve("params.bin")));
                 NDManager m = root.newSubManager()) {
@@ -649,14 +656,19 @@ public final class FineTuner {
             double rate) {
         long seed = task.seed() * 1_000_003L + step;
         root.getEngine().setRandomSeed((int) (seed ^ (seed >>> 32)));
+        double lossScale = mixed.scale();
         try (NDManager sm = root.newSubManager()) {
             Trainer.Inputs in = Trainer.Inputs.of(b, 0, b.size(), sm);
             List<ParameterStore> stores = shards.stores(sm);
             double value;
             try (GradientCollector gc = root.getEngine().newGradientCollector()) {
-                NDArray loss = loss(b, in, stores, sm);
+                NDArray loss;
+                try (Autocast ac = mixed.open(sm)) {
+                    loss = loss(b, in, stores, sm);
+                }
                 value = loss.getFloat();
-                gc.backward(loss);
+                gc.backward(
+                        lossScale == 1 ? loss : loss.mul(Engines.scalar(loss, (float) lossScale)));
             }
             Map<String, NDArray> grads = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : train.entrySet()) {
@@ -671,14 +683,17 @@ public final class FineTuner {
                             opt,
                             rate,
                             settings.gradientClipping(),
+                            lossScale,
                             sm);
+            String scaled = mixed.after(Double.isFinite(norm));
             if (!Double.isFinite(norm)) {
                 System.err.printf(
                         Locale.ROOT,
-                        "%s step %d: gradient norm is %s; the update was skipped%n",
+                        "%s step %d: gradient norm is %s; the update was skipped%s%n",
                         task.name(),
                         step + 1,
-                        norm);
+                        norm,
+                        scaled != null ? "; " + scaled : "");
             }
             return value;
         }

@@ -106,7 +106,12 @@ final class RunDirectory {
 
     /** Writes a checkpoint through a temporary folder renamed into place. */
     Checkpoint save(
-            int stage, int step, boolean stageDone, dev.vlmo.model.VlmoModel model, AdamW optimizer)
+            int stage,
+            int step,
+            boolean stageDone,
+            dev.vlmo.model.VlmoModel model,
+            AdamW optimizer,
+            MixedPrecision precision)
             throws IOException {
         Path root = dir.resolve("checkpoints");
         String name = "stage-" + stage + "-step-" + step;
@@ -117,6 +122,7 @@ final class RunDirectory {
         p.setProperty("stage", Integer.toString(stage));
         p.setProperty("step", Integer.toString(step));
         p.setProperty("stageDone", Boolean.toString(stageDone));
+        precision.save(p);
         try (BufferedWriter w = Files.newBufferedWriter(tmp.resolve("state.properties"))) {
             p.store(w, "VLMo run state");
         }
@@ -128,11 +134,17 @@ final class RunDirectory {
         return new Checkpoint(target, stage, step);
     }
 
-    static boolean stageDone(Checkpoint c) throws IOException {
+    /** A checkpoint's state: stage, step, whether the stage is done, the fp16 loss scale. */
+    static Properties state(Checkpoint c) throws IOException {
         Properties p = new Properties();
         try (var r = Files.newBufferedReader(c.dir().resolve("state.properties"))) {
             p.load(r);
         }
+        return p;
+    }
+
+    static boolean stageDone(Checkpoint c) throws IOException {
+        Properties p = state(c);
         return Boolean.parseBoolean(p.getProperty("stageDone"));
     }
 

@@ -21,6 +21,7 @@ import dev.vlmo.dsl.Runtime;
 import dev.vlmo.dsl.Stage;
 import dev.vlmo.model.Engines;
 import dev.vlmo.model.VlmoModel;
+import dev.vlmo.model.nn.Autocast;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,6 +53,9 @@ public final class Trainer {
     private final WordPieceTokenizer tokenizer;
     private int skipped;
 
+    /** The running stage's precision: autocast and, for FP16, its loss scale. */
+    private MixedPrecision mixed;
+
     /** The running stage's visual tokenizer (visual-token MIM targets), else null. */
     private VisualTokenizer visualTokenizer;
 
@@ -70,6 +74,7 @@ public final class Trainer {
         int seed = (int) plan.stages().get(0).stage().seed();
         engine.setRandomSeed(seed);
         this.model = new VlmoModel(plan.model()).initialize(root);
+        this.mixed = new MixedPrecision(runtime.precision());
     }
 
     /**
@@ -138,6 +143,8 @@ public final class Trainer {
         for (Plan.StagePlan p : plan.stages()) {
             int start = 0;
             AdamW opt = new AdamW(p.stage().beta1(), p.stage().beta2(), 1e-8);
+            // each stage scales its loss afresh, as each of the reference's stages is its own run
+            mixed = new MixedPrecision(runtime.precision());
             if (resumeFrom != null) {
                 if (p.index() < resumeFrom.stage()
                         || p.index() == resumeFrom.stage() && RunDirectory.stageDone(resumeFrom)) {
@@ -146,6 +153,7 @@ public final class Trainer {
                 if (p.index() == resumeFrom.stage()) {
                     start = resumeFrom.step();
                     opt.load(resumeFrom.dir().resolve("optimizer.bin"), root);
+                    mixed.load(RunDirectory.state(resumeFrom));
                 }
             }
             runStage(p, start, opt);
@@ -178,7 +186,7 @@ public final class Trainer {
                 boolean last = step + 1 == total;
                 int every = s.checkpointEvery();
                 if (last || every > 0 && (step + 1) % every == 0) {
-                    dir.save(p.index(), step + 1, last, model, opt);
+                    dir.save(p.index(), step + 1, last, model, opt, mixed);
                 }
             }
             if (data.badInputs().total() > 0) {
@@ -298,15 +306,20 @@ public final class Trainer {
         int micro = batch.size() / accum;
         Map<String, Double> sums = new LinkedHashMap<>();
         Map<String, NDArray> acc = new LinkedHashMap<>();
+        double lossScale = mixed.scale();
         try (NDManager sm = root.newSubManager()) {
             for (int a = 0; a < accum; a++) {
                 Inputs in = Inputs.of(batch, a * micro, micro, sm);
                 Map<String, NDArray> parts;
                 List<ParameterStore> stores = shards.stores(sm);
                 try (GradientCollector gc = root.getEngine().newGradientCollector()) {
-                    parts = Objectives.compute(model, p, in, stores, random, sm, visualTokenizer);
+                    try (Autocast ac = mixed.open(sm)) {
+                        parts =
+                                Objectives.compute(
+                                        model, p, in, stores, random, sm, visualTokenizer);
+                    }
                     NDArray loss = parts.get("loss");
-                    NDArray total = loss.div(Engines.scalar(loss, accum));
+                    NDArray total = loss.div(Engines.scalar(loss, (float) (accum / lossScale)));
                     gc.backward(total);
                 }
                 for (Map.Entry<String, NDArray> e : parts.entrySet()) {
@@ -330,18 +343,31 @@ public final class Trainer {
                 grads.put(e.getKey(), accum > 1 ? acc.get(e.getKey()) : grad(e.getValue(), sm));
             }
             double norm =
-                    update(train, grads, decays, Map.of(), opt, rate, s.gradientClipping(), sm);
+                    update(
+                            train,
+                            grads,
+                            decays,
+                            Map.of(),
+                            opt,
+                            rate,
+                            s.gradientClipping(),
+                            lossScale,
+                            sm);
             sums.put("grad_norm", norm);
+            String scaled = mixed.after(Double.isFinite(norm));
             if (!Double.isFinite(norm)) {
                 skipped++;
                 System.err.printf(
                         Locale.ROOT,
                         "stage %d step %d: gradient norm is %s; the update was skipped (%d so"
-                                + " far); consider gradientClipping or a lower learningRate%n",
+                                + " far); %s%n",
                         p.index(),
                         step + 1,
                         norm,
-                        skipped);
+                        skipped,
+                        scaled != null
+                                ? scaled
+                                : "consider gradientClipping or a lower learningRate");
             }
         }
         return sums;
@@ -358,7 +384,9 @@ public final class Trainer {
      * @param decays weight decay per name
      * @param scales learning-rate multiplier per name (1 when absent)
      * @param clip the largest global norm (0 or less: no clipping)
-     * @return the global norm of {@code grads}; not finite when the update was skipped
+     * @param lossScale the factor the loss was multiplied by (fp16 loss scaling; else 1): divided
+     *     out of the gradients before clipping and the update
+     * @return the global norm of the unscaled gradients; not finite when the update was skipped
      */
     static double update(
             Map<String, Parameter> train,
@@ -368,14 +396,15 @@ public final class Trainer {
             AdamW opt,
             double rate,
             double clip,
+            double lossScale,
             NDManager sm) {
-        double norm = globalNorm(grads);
+        double norm = globalNorm(grads) / lossScale;
         if (Double.isFinite(norm)) {
             Map<String, NDArray> params = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : train.entrySet()) {
                 params.put(e.getKey(), e.getValue().getArray());
             }
-            opt.update(params, grads, decays, scales, rate, clipScale(clip, norm));
+            opt.update(params, grads, decays, scales, rate, clipScale(clip, norm) / lossScale);
         }
         for (Parameter p : train.values()) {
             zero(grad(p, sm));

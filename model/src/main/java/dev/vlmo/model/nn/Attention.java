@@ -17,7 +17,9 @@ import java.util.function.Consumer;
  *
  * <p>As in the reference: {@code qkv} has no bias of its own, a learnable {@code q_bias} and {@code
  * v_bias} are added (k has none); logits are computed in fp32; the relative position bias (H, N, N)
- * and a key-padding bias (B, 1, 1, N) of 0 or -inf are added before the softmax.
+ * and a key-padding bias (B, 1, 1, N) of 0 or -inf are added before the softmax. Inside an {@link
+ * Autocast} scope the projections and the product of the probabilities with the values run in half
+ * precision; the logits and the softmax stay fp32.
  */
 public final class Attention extends Module {
 
@@ -100,6 +102,7 @@ public final class Attention extends Module {
             q = q.toType(DataType.FLOAT32, false);
             k = k.toType(DataType.FLOAT32, false);
         }
+        // fp32 also under autocast, as the reference computes them (q.float() @ k.float())
         NDArray logits = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, N, N)
         if (relBias != null) {
             logits = logits.add(relBias.expandDims(0));
@@ -115,7 +118,9 @@ public final class Attention extends Module {
         if (type != DataType.FLOAT32) {
             attn = attn.toType(type, false);
         }
-        NDArray out = attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, d); // (B, N, D)
+        Autocast ac = Autocast.current();
+        NDArray weighted = ac == null ? attn.matMul(v) : ac.full(ac.half(attn).matMul(ac.half(v)));
+        NDArray out = weighted.transpose(0, 2, 1, 3).reshape(b, n, d); // (B, N, D)
         return proj.forward(ps, out, training);
     }
 }

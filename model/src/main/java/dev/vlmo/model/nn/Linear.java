@@ -11,7 +11,8 @@ import ai.djl.util.PairList;
 
 /**
  * A fully connected layer {@code y = x W^T + b} with PyTorch's names {@code weight} and {@code
- * bias}.
+ * bias}. Inside an {@link Autocast} scope the product runs in half precision and the result comes
+ * back in fp32.
  */
 public final class Linear extends Module {
 
@@ -57,6 +58,15 @@ public final class Linear extends Module {
     public NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         NDArray w = value(ps, weight, x, training);
         NDArray b = bias == null ? null : value(ps, bias, x, training);
+        Autocast ac = Autocast.current();
+        if (ac != null) {
+            NDArray hb = b == null ? null : ac.halfWeight(b);
+            return ac.full(linear(ac.half(x), ac.halfWeight(w), hb));
+        }
+        return linear(x, w, b);
+    }
+
+    private static NDArray linear(NDArray x, NDArray w, NDArray b) {
         return ai.djl.nn.core.Linear.linear(x, w, b).singletonOrThrow();
     }
 
@@ -72,7 +82,11 @@ public final class Linear extends Module {
     public NDArray forwardWithBias(
             ParameterStore ps, NDArray x, NDArray explicitBias, boolean training) {
         NDArray w = value(ps, weight, x, training);
-        return ai.djl.nn.core.Linear.linear(x, w, explicitBias).singletonOrThrow();
+        Autocast ac = Autocast.current();
+        if (ac != null) {
+            return ac.full(linear(ac.half(x), ac.halfWeight(w), ac.half(explicitBias)));
+        }
+        return linear(x, w, explicitBias);
     }
 
     /**
