@@ -26,6 +26,7 @@ import math
 import os
 import sys
 import time
+import traceback
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 
@@ -197,6 +198,13 @@ def inputs(model, B, a):
     }
 
 
+def fp32_layer_norm(mod):
+    def forward(x):
+        return F.layer_norm(x.float(), mod.normalized_shape, mod.weight, mod.bias, mod.eps)
+
+    return forward
+
+
 class Workload:
     def __init__(self, a):
         self.a = a
@@ -224,6 +232,19 @@ class Workload:
                 groups, lr=float(a["lr"]), betas=(float(a["beta1"]), float(a["beta2"])), eps=1e-8
             )
             self.clip = float(a.get("clip", "0"))
+            # the Java side's precision(BF16/FP16): torch.autocast around the forward pass
+            self.amp = a.get("amp", "FP32")
+            if self.amp == "FP16":
+                raise ValueError(
+                    "torch %s's CPU autocast runs bfloat16 only: use --precision BF16 on the CPU"
+                    % torch.__version__
+                )
+            if self.amp == "BF16":
+                # torch 1.13's CPU autocast leaves layer_norm out of its fp32 list, so a bf16
+                # input meets fp32 weights and fails; norms run in fp32 (as on our side)
+                for mod in self.model.modules():
+                    if isinstance(mod, nn.LayerNorm):
+                        mod.forward = fp32_layer_norm(mod)
         else:
             self.model.eval()
             for p in self.model.parameters():
@@ -234,12 +255,13 @@ class Workload:
         k = self.kind
         if k.startswith("train"):
             self.opt.zero_grad(set_to_none=False)
-            if k == "train-mim":
-                loss = mim_loss(m, d)
-            elif k == "train-mlm":
-                loss = mlm_loss(m, d)
-            else:
-                loss = vl_loss(m, d, float(self.a["mlmWeight"]))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.amp == "BF16"):
+                if k == "train-mim":
+                    loss = mim_loss(m, d)
+                elif k == "train-mlm":
+                    loss = mlm_loss(m, d)
+                else:
+                    loss = vl_loss(m, d, float(self.a["mlmWeight"]))
             loss.backward()
             # the Java engine computes the global gradient norm every step (and clips with it)
             norm = torch.nn.utils.clip_grad_norm_(
@@ -343,7 +365,8 @@ def main():
                 return
             else:
                 print("error unknown command " + cmd, flush=True)
-        except Exception as e:  # report, keep serving
+        except Exception as e:  # report, keep serving; the trace goes to the worker's log
+            traceback.print_exc(file=sys.stderr)
             msg = ("%s: %s" % (type(e).__name__, e)).replace("\n", " ")
             print("error " + msg, flush=True)
 

@@ -3,8 +3,8 @@
 DJL's own type conversion (NDArray.toType) runs outside autograd, so a gradient stops at it. A
 scripted `x.to(dtype)` called through DJL in training mode is recorded like any other operation:
 its backward pass converts the gradient back. The dtype comes from a second tensor, so one module
-serves fp32 -> fp16/bf16 and back. The result is owned by the first argument's DJL manager, which
-is why `like` comes first.
+serves fp32 -> fp16/bf16 and back. DJL gives the result to the first argument's manager, so an
+activation's copy is freed with the activation's other temporaries.
 
 Run with Debian's python3-torch (1.13; the file loads in DJL's libtorch 2.x):
     /usr/bin/python3 model/src/main/torchscript/make_cast.py
@@ -15,7 +15,7 @@ import torch
 
 
 class Cast(torch.nn.Module):
-    def forward(self, like: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
         return x.to(like.dtype)
 
 

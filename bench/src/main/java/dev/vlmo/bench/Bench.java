@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.vlmo.dsl.Precision;
 import dev.vlmo.model.Engines;
 import dev.vlmo.model.VlmoConfig;
 import java.io.File;
@@ -29,6 +30,7 @@ import java.util.Map;
  * <pre>
  * Bench [--suite quick|full|NAME,NAME...] [--reps N] [--warmup N] [--out FILE]
  *       [--python /usr/bin/python3] [--script bench/pytorch_bench.py] [--threads 2] [--gpu]
+ *       [--precision FP32|BF16|FP16]
  *       [--command "what to print as the reproducing command"] [--slow SECONDS]
  * </pre>
  *
@@ -73,6 +75,7 @@ public final class Bench {
         String script = "bench/pytorch_bench.py";
         int threads = 2;
         boolean gpu = false;
+        Precision precision = Precision.FP32;
         String command = "bench/run.sh";
         double slowSeconds = 240;
         for (int i = 0; i < args.length; i++) {
@@ -85,6 +88,7 @@ public final class Bench {
                 case "--script" -> script = args[++i];
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--gpu" -> gpu = true;
+                case "--precision" -> precision = Precision.valueOf(args[++i]);
                 case "--command" -> command = args[++i];
                 case "--slow" -> slowSeconds = Double.parseDouble(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -97,11 +101,11 @@ public final class Bench {
         File log = new File(System.getProperty("java.io.tmpdir"), "vlmo-bench-pytorch.log");
         long start = System.nanoTime();
         try (TorchWorker torch = new TorchWorker(python, script, threads, log);
-                OurSide ours = new OurSide(gpu)) {
+                OurSide ours = new OurSide(gpu, precision)) {
             Engine engine = Engines.get(null);
             log(
-                    "engine %s %s, torch %s",
-                    engine.getEngineName(), engine.getVersion(), torch.torchVersion());
+                    "engine %s %s, torch %s, training steps in %s",
+                    engine.getEngineName(), engine.getVersion(), torch.torchVersion(), precision);
             double[][] peak = peak(torch, engine, 5);
             log(
                     "matmul peak GFLOP/s: ours %.1f, torch %.1f",
@@ -122,7 +126,8 @@ public final class Bench {
                             command,
                             reps,
                             warmup,
-                            (System.nanoTime() - start) / 1e9);
+                            (System.nanoTime() - start) / 1e9,
+                            precision);
             Files.writeString(outFile, report);
             log("wrote %s", outFile);
         }

@@ -16,6 +16,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.vlmo.datasets.batch.Batch;
 import dev.vlmo.dsl.Plan;
+import dev.vlmo.dsl.Precision;
 import dev.vlmo.dsl.Stage;
 import dev.vlmo.dsl.Vlmo;
 import dev.vlmo.dsl.engine.StepRunner;
@@ -37,6 +38,7 @@ import java.util.TreeSet;
 final class OurSide implements AutoCloseable {
 
     private final boolean gpu;
+    private final Precision precision;
     private Workload workload;
     private VlmoConfig config;
     private StepRunner runner;
@@ -52,9 +54,11 @@ final class OurSide implements AutoCloseable {
      * Creates our side.
      *
      * @param gpu whether to run on every GPU the engine sees (else the CPU)
+     * @param precision the training steps' precision (inference runs in fp32)
      */
-    OurSide(boolean gpu) {
+    OurSide(boolean gpu, Precision precision) {
         this.gpu = gpu;
+        this.precision = precision;
     }
 
     /** The configuration the prepared workload runs. */
@@ -83,7 +87,9 @@ final class OurSide implements AutoCloseable {
                         default -> visionLanguage();
                     };
             s = s.data(builtIn()).steps(1).batchSize(w.batch()).dropPath(0).seed(1);
-            Plan plan = Vlmo.of(preset).stage(s).compile(on(gpu ? gpus() : cpu()));
+            Plan plan =
+                    Vlmo.of(preset).stage(s).compile(on(gpu ? gpus() : cpu()).precision(precision));
+            a.put("amp", precision.name());
             Plan.StagePlan p = plan.stages().get(0);
             config = plan.model();
             runner = StepRunner.open(plan, 0);

@@ -41,7 +41,8 @@ public final class Profile {
         int reps = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         Path trace =
                 args.length > 2 ? Path.of(args[2]) : Files.createTempFile("vlmo-profile-", ".json");
-        try (OurSide ours = new OurSide(false)) {
+        String precision = System.getenv().getOrDefault("PRECISION", "FP32");
+        try (OurSide ours = new OurSide(false, dev.vlmo.dsl.Precision.valueOf(precision))) {
             ours.prepare(w);
             ours.run(); // warm-up
             ours.run();

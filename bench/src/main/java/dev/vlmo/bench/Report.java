@@ -1,6 +1,7 @@
 package dev.vlmo.bench;
 
 import ai.djl.engine.Engine;
+import dev.vlmo.dsl.Precision;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +27,8 @@ final class Report {
             String command,
             int reps,
             int warmup,
-            double seconds) {
+            double seconds,
+            Precision precision) {
         double machinePeak =
                 Math.max(
                         Math.max(Bench.max(peak[0]), Bench.max(peak[1])),
@@ -90,7 +92,16 @@ final class Report {
                                 + " all products above: **%.1f GFLOP/s**.\n\n",
                         machinePeak / 1e9));
 
-        table(s, "## Training steps (forward, backward, AdamW)", results, true, machinePeak);
+        table(
+                s,
+                precision == Precision.FP32
+                        ? "## Training steps (forward, backward, AdamW)"
+                        : "## Training steps (forward, backward, AdamW) in "
+                                + precision
+                                + " mixed precision on both sides (MFU against the fp32 peak)",
+                results,
+                true,
+                machinePeak);
         table(s, "## Inference (no gradients)", results, false, machinePeak);
         retrieval(s, results);
         memory(s, results);

@@ -41,8 +41,9 @@ import java.util.regex.Pattern;
  * }
  * }</pre>
  *
- * <p>Every array the scope makes belongs to the manager given to {@link #enable}, which must live
- * until the backward pass has run (a step's manager does).
+ * <p>A converted activation belongs to the activation's manager (freed with its other temporaries);
+ * half copies of parameters belong to the manager given to {@link #enable}, which must live until
+ * the backward pass has run (a step's manager does).
  */
 public final class Autocast implements AutoCloseable {
 
@@ -69,7 +70,7 @@ public final class Autocast implements AutoCloseable {
     /**
      * Opens a scope on this thread in which matrix products run in {@code half}.
      *
-     * @param manager owns the half copies and the results; must outlive the backward pass
+     * @param manager owns the half copies of parameters; must outlive the backward pass
      * @param half {@link DataType#FLOAT16} or {@link DataType#BFLOAT16}
      * @return the scope; close it to return to fp32
      * @throws IllegalArgumentException for another type
@@ -123,11 +124,17 @@ public final class Autocast implements AutoCloseable {
     /**
      * Converts an activation to the scope's half type, keeping its gradient.
      *
-     * @param x an fp32 array
+     * @param x an fp32 array, or one already in the half type (returned as it is)
      * @return its half-precision copy
      */
     public NDArray half(NDArray x) {
-        return cast(x, 0);
+        return isHalf(x) ? x : cast(x, 0);
+    }
+
+    /** Whether an array is already in the scope's type (DJL 0.36 reports bfloat16 as unknown). */
+    private boolean isHalf(NDArray x) {
+        DataType t = x.getDataType();
+        return t == half || half == DataType.BFLOAT16 && t == DataType.UNKNOWN;
     }
 
     /**
@@ -140,6 +147,7 @@ public final class Autocast implements AutoCloseable {
         NDArray h = weights.get(w);
         if (h == null) {
             h = cast(w, 0);
+            h.attach(manager); // not the parameter's manager, which lives as long as the model
             weights.put(w, h);
         }
         return h;
@@ -168,7 +176,7 @@ public final class Autocast implements AutoCloseable {
         }
         casts++;
         return modules()[0]
-                .forward(new ParameterStore(manager, false), new NDList(like[to], in), true)
+                .forward(new ParameterStore(manager, false), new NDList(in, like[to]), true)
                 .singletonOrThrow();
     }
 
@@ -205,7 +213,7 @@ public final class Autocast implements AutoCloseable {
         weights.clear();
     }
 
-    /** The cast ({@code like, x -> x.to(like.dtype)}) and the bfloat16 maker, loaded once. */
+    /** The cast ({@code x, like -> x.to(like.dtype)}) and the bfloat16 maker, loaded once. */
     private static synchronized Block[] modules() {
         if (castModules == null) {
             castModules = new Model[] {load("cast"), load("bfloat16")};

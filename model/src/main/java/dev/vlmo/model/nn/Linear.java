@@ -66,6 +66,26 @@ public final class Linear extends Module {
         return linear(x, w, b);
     }
 
+    /**
+     * Applies the layer and, inside an {@link Autocast} scope, leaves the result in half precision
+     * for a next layer that takes it as it is (as {@code torch.autocast} leaves a product's
+     * output); outside a scope this is {@link #forward}.
+     *
+     * @param ps the parameter store
+     * @param x input, shape (..., in), fp32 or already half
+     * @param training whether this is a training pass
+     * @return output, shape (..., out), half precision inside a scope
+     */
+    public NDArray forwardHalf(ParameterStore ps, NDArray x, boolean training) {
+        Autocast ac = Autocast.current();
+        if (ac == null) {
+            return forward(ps, x, training);
+        }
+        NDArray w = value(ps, weight, x, training);
+        NDArray b = bias == null ? null : ac.halfWeight(value(ps, bias, x, training));
+        return linear(ac.half(x), ac.halfWeight(w), b);
+    }
+
     private static NDArray linear(NDArray x, NDArray w, NDArray b) {
         return ai.djl.nn.core.Linear.linear(x, w, b).singletonOrThrow();
     }

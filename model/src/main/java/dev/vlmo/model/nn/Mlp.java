@@ -30,6 +30,7 @@ public final class Mlp extends Module {
      * @return output (B, T, D)
      */
     public NDArray forward(ParameterStore ps, NDArray x, boolean training) {
-        return fc2.forward(ps, Activation.gelu(fc1.forward(ps, x, training)), training);
+        // inside an autocast scope the inner activation stays in half precision, as in torch
+        return fc2.forward(ps, Activation.gelu(fc1.forwardHalf(ps, x, training)), training);
     }
 }
