@@ -19,7 +19,8 @@ import java.util.function.Consumer;
  * v_bias} are added (k has none); logits are computed in fp32; the relative position bias (H, N, N)
  * and a key-padding bias (B, 1, 1, N) of 0 or -inf are added before the softmax. Inside an {@link
  * Autocast} scope the projections and the product of the probabilities with the values run in half
- * precision; the logits and the softmax stay fp32.
+ * precision and the output stays half (as {@code torch.autocast} leaves it); the logits and the
+ * softmax stay fp32.
  */
 public final class Attention extends Module {
 
@@ -76,7 +77,7 @@ public final class Attention extends Module {
      *     null when nothing is padded
      * @param relBias relative position bias (H, N, N), or null
      * @param training whether this is a training pass
-     * @return output (B, N, D)
+     * @return output (B, N, D); in half precision inside an {@link Autocast} scope
      */
     public NDArray forward(
             ParameterStore ps, NDArray x, NDArray keyBias, NDArray relBias, boolean training) {
@@ -119,8 +120,12 @@ public final class Attention extends Module {
             attn = attn.toType(type, false);
         }
         Autocast ac = Autocast.current();
-        NDArray weighted = ac == null ? attn.matMul(v) : ac.full(ac.half(attn).matMul(ac.half(v)));
-        NDArray out = weighted.transpose(0, 2, 1, 3).reshape(b, n, d); // (B, N, D)
+        if (ac != null) {
+            // half from here to the projection's output; the residual addition promotes it
+            NDArray weighted = ac.half(attn).matMul(ac.half(v));
+            return proj.forwardHalf(ps, weighted.transpose(0, 2, 1, 3).reshape(b, n, d), training);
+        }
+        NDArray out = attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, d); // (B, N, D)
         return proj.forward(ps, out, training);
     }
 }

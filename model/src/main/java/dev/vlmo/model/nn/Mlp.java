@@ -27,10 +27,11 @@ public final class Mlp extends Module {
      * @param ps the parameter store
      * @param x input (B, T, D)
      * @param training whether this is a training pass
-     * @return output (B, T, D)
+     * @return output (B, T, D); in half precision inside an {@link Autocast} scope
      */
     public NDArray forward(ParameterStore ps, NDArray x, boolean training) {
-        // inside an autocast scope the inner activation stays in half precision, as in torch
-        return fc2.forward(ps, Activation.gelu(fc1.forwardHalf(ps, x, training)), training);
+        // inside an autocast scope everything after the input stays in half precision, as in
+        // torch; the residual addition promotes the output
+        return fc2.forwardHalf(ps, Activation.gelu(fc1.forwardHalf(ps, x, training)), training);
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
@@ -209,7 +210,8 @@ public final class MultiwayBlock extends Module {
         }
         float keep = 1f - dropPath;
         long b = y.getShape().get(0);
-        NDArray u = y.getManager().randomUniform(0f, 1f, new Shape(b, 1, 1), y.getDataType());
+        // fp32 also when y is a half-precision branch of an autocast pass (the product promotes)
+        NDArray u = y.getManager().randomUniform(0f, 1f, new Shape(b, 1, 1), DataType.FLOAT32);
         NDArray mask = u.add(keep).floor().div(keep);
         return y.mul(mask);
     }
