@@ -5,8 +5,7 @@ package dev.vlmo.dsl;
  * {@link #BF16} the matrix products (every linear layer, attention's product with the values) run
  * in half precision while parameters, optimizer state, norms, softmax and losses stay fp32; FP16
  * adds {@code GradScaler}'s dynamic loss scaling (overflowing steps are skipped and the scale
- * halved). PyTorch engine only; it runs on the CPU as well, where it checks numerics rather than
- * saves time.
+ * halved). PyTorch engine only; it runs on the CPU as well.
  */
 public enum Precision {
     /** 32-bit floats everywhere. */

@@ -62,7 +62,9 @@ public final class Runtime {
     }
 
     /**
-     * Returns this runtime with another precision.
+     * Returns this runtime with another precision: {@link Precision#FP32} (the default), or mixed
+     * precision with {@link Precision#FP16} (loss-scaled) or {@link Precision#BF16}, as {@code
+     * torch.autocast} runs it; mixed precision needs the PyTorch engine.
      *
      * @param v the precision
      * @return a new runtime

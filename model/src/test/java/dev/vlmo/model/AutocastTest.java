@@ -72,8 +72,10 @@ class AutocastTest {
     @ValueSource(strings = {"FLOAT16", "BFLOAT16"})
     void lossAndGradientsFollowFp32(String type) {
         DataType half = DataType.valueOf(type);
-        // fp16 keeps 11 significant bits, bf16 8
-        double tol = half == DataType.FLOAT16 ? 2e-3 : 2e-2;
+        // fp16 keeps 11 significant bits, bf16 8; observed: loss 2e-5 / 8e-4 relative, gradients
+        // 0.12% / 1.3% in L2; asserted with about 4x margin
+        double lossTol = half == DataType.FLOAT16 ? 1e-4 : 3e-3;
+        double gradTol = half == DataType.FLOAT16 ? 5e-3 : 5e-2;
         try (NDManager m = pytorch()) {
             VlmoModel model = TestSupport.tinyModel(m, GradientsIgnoreGarbageCollectionTest.C, 7);
             model.setDropPath(0);
@@ -86,7 +88,7 @@ class AutocastTest {
             float l32 = full.get("loss")[0];
             float l16 = mixed.get("loss")[0];
             assertNotEquals(l32, l16, "the autocast pass ran in fp32");
-            assertEquals(l32, l16, tol * Math.abs(l32), "loss " + type);
+            assertEquals(l32, l16, lossTol * Math.abs(l32), "loss " + type);
             double diff = 0;
             double norm = 0;
             int reached = 0;
@@ -114,7 +116,7 @@ class AutocastTest {
             double rel = Math.sqrt(diff / norm);
             assertTrue(reached > 50, "parameters reached: " + reached);
             assertTrue(rel > 0, "gradients equal fp32's: nothing ran in " + type);
-            assertTrue(rel < 5 * tol, "gradients of " + type + " are off by " + rel);
+            assertTrue(rel < gradTol, "gradients of " + type + " are off by " + rel);
         }
     }
 

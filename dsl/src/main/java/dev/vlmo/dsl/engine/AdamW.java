@@ -222,7 +222,10 @@ public final class AdamW {
         try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(file))) {
             os.write(Long.toString(step).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             os.write('\n');
-            list.encode(os);
+            if (!list.isEmpty()) {
+                // nothing before the first update (every step so far skipped): the count alone
+                list.encode(os);
+            }
         }
     }
 
@@ -244,9 +247,14 @@ public final class AdamW {
                 sb.append((char) c);
             }
             step = Long.parseLong(sb.toString());
-            NDList list = NDList.decode(manager, is);
             first.clear();
             second.clear();
+            is.mark(1);
+            if (is.read() < 0) {
+                return; // saved before the first update
+            }
+            is.reset();
+            NDList list = NDList.decode(manager, is);
             List<NDArray> arrays = list;
             for (NDArray a : arrays) {
                 String n = a.getName();

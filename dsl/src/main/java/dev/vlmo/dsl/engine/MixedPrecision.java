@@ -10,8 +10,8 @@ import java.util.Properties;
 /**
  * A training loop's precision: the autocast scope its forward passes run in and, for FP16, the
  * dynamic loss scale of {@code torch.cuda.amp.GradScaler} with its defaults (start at 2^16, halve
- * and skip the update when a gradient overflows, double after 2000 updates in a row without one).
- * BF16 has fp32's range and needs no scaling; FP32 does nothing.
+ * and skip the update when a gradient overflows, double after 2000 updates in a row without one),
+ * never below 1. BF16 has fp32's range and needs no scaling; FP32 does nothing.
  *
  * <p>The scale and its count of good steps are part of a checkpoint ({@link #save}, {@link #load}),
  * so a resumed run scales as the uninterrupted one does.
@@ -66,8 +66,13 @@ final class MixedPrecision {
             return null;
         }
         if (!finite) {
-            scale /= 2;
             goodSteps = 0;
+            if (scale <= 1) {
+                // below 1 the scale would only shrink gradients; something else is not finite
+                return "fp16 gradients overflow at loss scale 1: the loss or the weights are not"
+                        + " finite; lower the learningRate, clip gradients or use BF16";
+            }
+            scale /= 2;
             return String.format(Locale.ROOT, "fp16 loss scale lowered to %.0f", scale);
         }
         if (++goodSteps == GROWTH_INTERVAL) {
@@ -77,16 +82,24 @@ final class MixedPrecision {
         return null;
     }
 
-    /** Writes the scale into a checkpoint's state. */
+    /** Writes the precision and, for FP16, the scale into a checkpoint's state. */
     void save(Properties p) {
-        p.setProperty("lossScale", Double.toString(scale));
-        p.setProperty("lossScaleGoodSteps", Integer.toString(goodSteps));
+        p.setProperty("precision", precision.name());
+        if (precision == Precision.FP16) {
+            p.setProperty("lossScale", Double.toString(scale));
+            p.setProperty("lossScaleGoodSteps", Integer.toString(goodSteps));
+        }
     }
 
-    /** Takes the scale up from a checkpoint's state (one written without it: the start value). */
+    /**
+     * Takes the scale up from a checkpoint's state. A checkpoint of another precision (an FP32 or
+     * BF16 run resumed as FP16) or without a scale leaves the start value.
+     */
     void load(Properties p) {
         String s = p.getProperty("lossScale");
-        if (s != null && precision == Precision.FP16) {
+        if (s != null
+                && precision == Precision.FP16
+                && Precision.FP16.name().equals(p.getProperty("precision"))) {
             scale = Double.parseDouble(s);
             goodSteps = Integer.parseInt(p.getProperty("lossScaleGoodSteps", "0"));
         }

@@ -312,8 +312,10 @@ public final class Trainer {
                 Inputs in = Inputs.of(batch, a * micro, micro, sm);
                 Map<String, NDArray> parts;
                 List<ParameterStore> stores = shards.stores(sm);
-                try (GradientCollector gc = root.getEngine().newGradientCollector()) {
-                    try (Autocast ac = mixed.open(sm)) {
+                // half copies of the weights live as long as this micro-batch's backward pass
+                try (NDManager casts = sm.newSubManager();
+                        GradientCollector gc = root.getEngine().newGradientCollector()) {
+                    try (Autocast ac = mixed.open(casts)) {
                         parts =
                                 Objectives.compute(
                                         model, p, in, stores, random, sm, visualTokenizer);

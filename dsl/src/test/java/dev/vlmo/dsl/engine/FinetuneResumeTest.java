@@ -12,11 +12,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.vlmo.dsl.Finetune;
 import dev.vlmo.dsl.FinetuneRun;
 import dev.vlmo.dsl.Fixtures;
+import dev.vlmo.dsl.Precision;
 import dev.vlmo.dsl.Run;
 import dev.vlmo.dsl.Vlmo;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Properties;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,9 +50,28 @@ class FinetuneResumeTest {
 
     @Test
     void killAndResumeEqualsAnUninterruptedFineTune() throws Exception {
+        killAndResume(Precision.FP32);
+    }
+
+    /**
+     * VQA's first FP16 steps overflow at the start scale of 2^16, so the checkpoint after step 2
+     * holds a lower scale: a resume that started from 2^16 again would skip step 3 and differ.
+     */
+    @Test
+    void anFp16FineTuneResumesWithItsLossScale() throws Exception {
+        Properties state = killAndResume(Precision.FP16);
+        assertEquals("FP16", state.getProperty("precision"));
+        double scale = Double.parseDouble(state.getProperty("lossScale"));
+        assertTrue(
+                scale < MixedPrecision.INITIAL_SCALE,
+                "no overflow before the checkpoint: " + scale);
+    }
+
+    /** Runs the kill-and-resume comparison; returns the state of the checkpoint resumed from. */
+    private Properties killAndResume(Precision precision) throws Exception {
         Table full;
         Map<String, float[]> fullParams;
-        try (Run r = PRETRAIN.run(on(cpu()).quiet().runDir(dir.resolve("a")));
+        try (Run r = PRETRAIN.run(on(cpu()).quiet().precision(precision).runDir(dir.resolve("a")));
                 FinetuneRun f = r.finetune(TASK)) {
             full = f.metrics();
             fullParams = Fixtures.snapshot(f.model());
@@ -61,7 +82,7 @@ class FinetuneResumeTest {
         assertEquals(6, full.rowCount());
 
         Path b = dir.resolve("b");
-        try (Run r = PRETRAIN.run(on(cpu()).quiet().runDir(b))) {
+        try (Run r = PRETRAIN.run(on(cpu()).quiet().precision(precision).runDir(b))) {
             FineTuner.afterStep =
                     step -> {
                         if (step == 3) {
@@ -74,8 +95,12 @@ class FinetuneResumeTest {
         Path ft = b.resolve("finetune-vqa");
         assertTrue(Files.exists(ft.resolve("checkpoint/params.bin")), "checkpoint after step 2");
         assertEquals(1 + 3, Files.readAllLines(ft.resolve("metrics.csv")).size());
+        Properties state = new Properties();
+        try (var in = Files.newBufferedReader(ft.resolve("checkpoint/state.properties"))) {
+            state.load(in);
+        }
 
-        try (Run r = PRETRAIN.run(on(cpu()).quiet().runDir(b).resume(true))) {
+        try (Run r = PRETRAIN.run(on(cpu()).quiet().precision(precision).runDir(b).resume(true))) {
             IllegalArgumentException e =
                     assertThrows(
                             IllegalArgumentException.class,
@@ -99,5 +124,6 @@ class FinetuneResumeTest {
                 assertFalse(Files.exists(ft.resolve(FineTuner.CHECKPOINT)));
             }
         }
+        return state;
     }
 }

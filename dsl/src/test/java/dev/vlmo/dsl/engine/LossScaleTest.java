@@ -44,14 +44,41 @@ class LossScaleTest {
         }
         Properties p = new Properties();
         a.save(p);
+        assertEquals("FP16", p.getProperty("precision"));
         MixedPrecision b = new MixedPrecision(Precision.FP16);
         b.load(p);
         assertEquals(16384.0, b.scale());
         assertEquals(7, b.goodSteps());
-        // a checkpoint written without a scale (fp32 run, older run) leaves the start value
+        // a checkpoint written without a scale leaves the start value
         MixedPrecision c = new MixedPrecision(Precision.FP16);
         c.load(new Properties());
         assertEquals(65536.0, c.scale());
+    }
+
+    @Test
+    void anFp32OrBf16CheckpointResumedAsFp16StartsAtTheStartScale() {
+        for (Precision then : new Precision[] {Precision.FP32, Precision.BF16}) {
+            Properties p = new Properties();
+            new MixedPrecision(then).save(p);
+            assertNull(p.getProperty("lossScale"), then + " writes no loss scale");
+            // even a state that holds one (written by hand) does not apply across precisions
+            p.setProperty("lossScale", "1.0");
+            MixedPrecision now = new MixedPrecision(Precision.FP16);
+            now.load(p);
+            assertEquals(65536.0, now.scale(), "resuming a " + then + " run as FP16");
+        }
+    }
+
+    @Test
+    void theScaleNeverFallsBelowOne() {
+        MixedPrecision mp = new MixedPrecision(Precision.FP16);
+        for (int i = 0; i < 16; i++) {
+            mp.after(false);
+        }
+        assertEquals(1.0, mp.scale());
+        String m = mp.after(false);
+        assertEquals(1.0, mp.scale());
+        assertTrue(m.contains("loss scale 1") && m.contains("BF16"), m);
     }
 
     @Test

@@ -23,10 +23,13 @@ import java.util.regex.Pattern;
 
 /**
  * Mixed precision for the forward pass, as {@code torch.autocast} does it: while a scope is open on
- * the current thread, matrix products (every {@link Linear} layer and the two products inside
- * {@link Attention}) run in fp16 or bf16 on half-precision copies of their inputs and weights, and
- * their results come back in fp32. Everything else (layer norms, softmax, GELU, embeddings, losses)
- * stays in fp32, and the parameters stay fp32 master weights that the optimizer updates.
+ * the current thread, the linear layers ({@link Linear}) and attention's product of probabilities
+ * and values run in fp16 or bf16 on half-precision copies of their inputs and weights. A layer's
+ * result comes back in fp32 ({@link Linear#forward}) or stays half for a consumer that takes it
+ * ({@link Linear#forwardHalf}: inside an expert MLP, GELU included, and the attention output, up to
+ * the residual addition, which promotes). Attention logits and softmax, layer norms, embeddings,
+ * heads' outputs and losses are fp32, and the parameters stay fp32 master weights that the
+ * optimizer updates.
  *
  * <p>The conversions are recorded by autograd, so gradients flow through them back to the fp32
  * parameters. DJL's own {@code toType} cannot do that (it converts outside autograd), so the scope
@@ -173,6 +176,7 @@ public final class Autocast implements AutoCloseable {
         if (name != null && !PLAIN_NAME.matcher(name).matches()) {
             // DJL reads structure (lists, dicts, methods) into TorchScript inputs' names
             in = x.reshape(x.getShape());
+            in.attach(manager);
         }
         casts++;
         return modules()[0]

@@ -56,13 +56,11 @@ public final class Linear extends Module {
      * @return output, shape (..., out)
      */
     public NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        if (Autocast.current() != null) {
+            return Autocast.current().full(forwardHalf(ps, x, training));
+        }
         NDArray w = value(ps, weight, x, training);
         NDArray b = bias == null ? null : value(ps, bias, x, training);
-        Autocast ac = Autocast.current();
-        if (ac != null) {
-            NDArray hb = b == null ? null : ac.halfWeight(b);
-            return ac.full(linear(ac.half(x), ac.halfWeight(w), hb));
-        }
         return linear(x, w, b);
     }
 

@@ -210,8 +210,9 @@ public final class MultiwayBlock extends Module {
         }
         float keep = 1f - dropPath;
         long b = y.getShape().get(0);
-        // fp32 also when y is a half-precision branch of an autocast pass (the product promotes)
-        NDArray u = y.getManager().randomUniform(0f, 1f, new Shape(b, 1, 1), DataType.FLOAT32);
+        // under autocast y may be a half-precision branch: an fp32 mask promotes the product
+        DataType t = Autocast.current() != null ? DataType.FLOAT32 : y.getDataType();
+        NDArray u = y.getManager().randomUniform(0f, 1f, new Shape(b, 1, 1), t);
         NDArray mask = u.add(keep).floor().div(keep);
         return y.mul(mask);
     }
