@@ -89,15 +89,21 @@ public final class Attention extends Module {
         NDArray vb = value(ps, vBias, x, training);
         NDArray zero = x.getManager().zeros(qb.getShape(), qb.getDataType(), qb.getDevice());
         NDArray bias = local(NDArrays.concat(new NDList(qb, zero, vb)), x);
-        NDArray all = qkv.forwardWithBias(ps, x, bias, training); // (B, N, 3D)
+        Autocast ac = Autocast.current();
+        // under autocast: half, and only q and k come back to fp32 (v stays half for its product)
+        NDArray all = qkv.forwardWithBiasHalf(ps, x, bias, training); // (B, N, 3D)
         all = all.reshape(b, n, 3, heads, d / heads).transpose(2, 0, 3, 1, 4); // (3, B, H, N, d)
         // split rather than three selects: the backward pass concatenates the three gradients
         // instead of filling three zero tensors of the whole (3, B, H, N, d) and adding them
         NDList qkvParts = all.split(3, 0);
         NDArray q = qkvParts.get(0).squeeze(0);
-        q = q.mul(Engines.scalar(q, scale));
         NDArray k = qkvParts.get(1).squeeze(0);
         NDArray v = qkvParts.get(2).squeeze(0);
+        if (ac != null) {
+            q = ac.full(q);
+            k = ac.full(k);
+        }
+        q = q.mul(Engines.scalar(q, scale));
         DataType type = x.getDataType();
         if (type != DataType.FLOAT32) {
             q = q.toType(DataType.FLOAT32, false);
@@ -119,7 +125,6 @@ public final class Attention extends Module {
         if (type != DataType.FLOAT32) {
             attn = attn.toType(type, false);
         }
-        Autocast ac = Autocast.current();
         if (ac != null) {
             // half from here to the projection's output; the residual addition promotes it
             NDArray weighted = ac.half(attn).matMul(ac.half(v));

@@ -99,12 +99,31 @@ public final class Linear extends Module {
      */
     public NDArray forwardWithBias(
             ParameterStore ps, NDArray x, NDArray explicitBias, boolean training) {
-        NDArray w = value(ps, weight, x, training);
         Autocast ac = Autocast.current();
         if (ac != null) {
-            return ac.full(linear(ac.half(x), ac.halfWeight(w), ac.half(explicitBias)));
+            return ac.full(forwardWithBiasHalf(ps, x, explicitBias, training));
         }
-        return linear(x, w, explicitBias);
+        return linear(x, value(ps, weight, x, training), explicitBias);
+    }
+
+    /**
+     * {@link #forwardWithBias}, leaving the result in half precision inside an {@link Autocast}
+     * scope (see {@link #forwardHalf}).
+     *
+     * @param ps the parameter store
+     * @param x input, shape (..., in), fp32 or already half
+     * @param explicitBias the bias to add, shape (out)
+     * @param training whether this is a training pass
+     * @return output, shape (..., out), half precision inside a scope
+     */
+    public NDArray forwardWithBiasHalf(
+            ParameterStore ps, NDArray x, NDArray explicitBias, boolean training) {
+        Autocast ac = Autocast.current();
+        if (ac == null) {
+            return forwardWithBias(ps, x, explicitBias, training);
+        }
+        NDArray w = value(ps, weight, x, training);
+        return linear(ac.half(x), ac.halfWeight(w), ac.half(explicitBias));
     }
 
     /**
