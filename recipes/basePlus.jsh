@@ -37,7 +37,8 @@ var vlmo = Vlmo.basePlus()
                         webDataset("data/sbu/{00000..00099}.tar"))
                 .steps(200_000).batchSize(1024).learningRate(1e-4).warmup(2500));
 
-var rt = runtime(on(gpus()).runDir(Path.of("runs/basePlus")).resume(true).logEvery(100));
+// fp16 mixed precision with dynamic loss scaling, as the reference trains on GPUs
+var rt = runtime(on(gpus()).precision(Precision.FP16).runDir(Path.of("runs/basePlus")).resume(true).logEvery(100));
 System.out.println(vlmo.compile(rt).describe().printAll());
 
 try (var run = vlmo.run(rt)) {

@@ -12,7 +12,7 @@
 //       ./vlmo run recipes/finetune-classification.jsh --smoke   the built-in world
 
 var vlmo = Vlmo.base().startFrom(Path.of("checkpoints/vlmo_base_patch16_224.pt"));
-var rt = runtime(on(gpus()).runDir(Path.of("runs/imagenet-base")).logEvery(100));
+var rt = runtime(on(gpus()).precision(Precision.FP16).runDir(Path.of("runs/imagenet-base")).logEvery(100));
 
 try (var probe = vlmo.finetune(
         linearProbe().data(imageFolder("data/imagenet/train"))

@@ -17,6 +17,6 @@ var vlmo = Vlmo.base()
         .startFrom(Path.of("checkpoints/vlmo_base_patch16_224.pt"));
 
 try (var nlvr = vlmo.finetune(nlvr2().data(nlvr2Files("data/nlvr2")),
-        runtime(on(gpus()).runDir(Path.of("runs/nlvr2-base")).logEvery(100)))) {
+        runtime(on(gpus()).precision(Precision.FP16).runDir(Path.of("runs/nlvr2-base")).logEvery(100)))) {
     System.out.println(nlvr.evaluation().printAll());
 }

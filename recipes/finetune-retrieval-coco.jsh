@@ -17,6 +17,6 @@ var vlmo = Vlmo.base()
         .startFrom(Path.of("checkpoints/vlmo_base_patch16_224.pt"));
 
 try (var ret = vlmo.finetune(retrieval().data(coco("data/coco")).rerankTop(16),
-        runtime(on(gpus()).runDir(Path.of("runs/coco-retrieval-base")).logEvery(100)))) {
+        runtime(on(gpus()).precision(Precision.FP16).runDir(Path.of("runs/coco-retrieval-base")).logEvery(100)))) {
     System.out.println(ret.evaluation().printAll());
 }

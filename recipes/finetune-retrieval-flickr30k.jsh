@@ -17,6 +17,6 @@ var vlmo = Vlmo.base()
 
 try (var ret = vlmo.finetune(
         retrieval().data(flickr30k("data/flickr30k")).steps(1500).warmup(150).dropPath(0.15),
-        runtime(on(gpus()).runDir(Path.of("runs/f30k-retrieval-base")).logEvery(100)))) {
+        runtime(on(gpus()).precision(Precision.FP16).runDir(Path.of("runs/f30k-retrieval-base")).logEvery(100)))) {
     System.out.println(ret.evaluation().printAll());
 }

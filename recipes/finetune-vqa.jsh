@@ -19,7 +19,7 @@ var vlmo = Vlmo.base()
         .startFrom(Path.of("checkpoints/vlmo_base_patch16_224.pt"));
 
 try (var vqa = vlmo.finetune(vqa().data(vqaV2("data/vqav2")),
-        runtime(on(gpus()).runDir(Path.of("runs/vqa-base")).logEvery(100)))) {
+        runtime(on(gpus()).precision(Precision.FP16).runDir(Path.of("runs/vqa-base")).logEvery(100)))) {
     System.out.println(vqa.evaluation().printAll());
     System.out.println("predictions: " + vqa.runDir());
 }
