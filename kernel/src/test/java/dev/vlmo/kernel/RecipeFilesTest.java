@@ -54,6 +54,35 @@ class RecipeFilesTest {
                                         recipe.getFileName().toString(), () -> smoke(recipe)));
     }
 
+    /**
+     * The GPU check script (bench/gpu-check.jsh) with the CPU standing in for the GPU: every check
+     * passes here, so the script a GPU session runs has run before.
+     */
+    @Test
+    void theGpuCheckScriptPassesWithTheCpuStandingIn() {
+        Path script = recipesDir().resolveSibling("bench").resolve("gpu-check.jsh");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream previous = System.out;
+        int status;
+        System.setProperty("vlmo.gpuCheck.device", "cpu");
+        try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
+                PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            System.setOut(o);
+            try {
+                status = RecipeRunner.run(List.of(script.toString()), e);
+            } finally {
+                System.setOut(previous);
+                System.clearProperty("vlmo.gpuCheck.device");
+            }
+        }
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertEquals(RecipeRunner.OK, status, err.toString(StandardCharsets.UTF_8) + printed);
+        assertTrue(printed.contains("all GPU checks passed"), printed);
+        assertEquals(4, printed.lines().filter(l -> l.startsWith("PASS ")).count(), printed);
+        assertTrue(!printed.contains("FAIL "), printed);
+    }
+
     private static void smoke(Path recipe) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
