@@ -120,12 +120,18 @@ class AutocastTest {
         }
     }
 
+    /** A linear layer with a bias, initialised after seeding the engine. */
+    private static Linear linear(NDManager m, int seed, int in, int out) {
+        m.getEngine().setRandomSeed(seed);
+        Linear layer = new Linear(in, out, true);
+        layer.initialize(m, DataType.FLOAT32, new Shape(1, in));
+        return layer;
+    }
+
     @Test
     void aLinearLayerMultipliesHalfPrecisionCopiesAndAnswersInFp32() {
         try (NDManager m = pytorch()) {
-            m.getEngine().setRandomSeed(3);
-            Linear layer = new Linear(48, 16, true);
-            layer.initialize(m, DataType.FLOAT32, new Shape(5, 48));
+            Linear layer = linear(m, 3, 48, 16);
             NDArray x = m.randomNormal(0f, 1f, new Shape(5, 48), DataType.FLOAT32);
             NDArray w = layer.getParameters().get("weight").getArray();
             NDArray b = layer.getParameters().get("bias").getArray();
@@ -180,9 +186,7 @@ class AutocastTest {
     @Test
     void gradientsPassTheCastsToTheFp32Weights() {
         try (NDManager m = pytorch()) {
-            m.getEngine().setRandomSeed(5);
-            Linear layer = new Linear(8, 4, true);
-            layer.initialize(m, DataType.FLOAT32, new Shape(3, 8));
+            Linear layer = linear(m, 5, 8, 4);
             NDArray w = layer.getParameters().get("weight").getArray();
             NDArray b = layer.getParameters().get("bias").getArray();
             w.setRequiresGradient(true);
@@ -215,9 +219,7 @@ class AutocastTest {
     @Test
     void scopesNestAndCloseBackToFp32() {
         try (NDManager m = pytorch()) {
-            m.getEngine().setRandomSeed(9);
-            Linear layer = new Linear(8, 4, true);
-            layer.initialize(m, DataType.FLOAT32, new Shape(2, 8));
+            Linear layer = linear(m, 9, 8, 4);
             NDArray x = m.randomNormal(0f, 1f, new Shape(2, 8), DataType.FLOAT32);
             float[] before = layer.forward(new ParameterStore(m, false), x, false).toFloatArray();
             try (NDManager step = m.newSubManager();

@@ -460,7 +460,7 @@ public final class FineTuner {
      * @return true if {@link #run} would continue it from its checkpoint
      */
     public static boolean stoppedPartWay(Path dir) {
-        return Files.isRegularFile(dir.resolve(CHECKPOINT).resolve("state.properties"))
+        return Files.isRegularFile(dir.resolve(CHECKPOINT).resolve(RunDirectory.STATE))
                 && !Files.exists(dir.resolve("evaluation.csv"));
     }
 
@@ -490,9 +490,7 @@ public final class FineTuner {
         state.setProperty("step", Integer.toString(step));
         state.setProperty("task", describeOnOneLine());
         mixed.save(state);
-        try (var w = Files.newBufferedWriter(tmp.resolve("state.properties"))) {
-            state.store(w, "VLMo fine-tune state");
-        }
+        RunDirectory.writeState(tmp, state, "VLMo fine-tune state");
         Path target = dir.resolve(CHECKPOINT);
         if (Files.exists(target)) {
             RunDirectory.deleteTree(target);
@@ -513,14 +511,10 @@ public final class FineTuner {
             List<Double> rates)
             throws IOException {
         Path ckpt = dir.resolve(CHECKPOINT);
-        Path state = ckpt.resolve("state.properties");
-        if (!Files.isRegularFile(state)) {
+        if (!Files.isRegularFile(ckpt.resolve(RunDirectory.STATE))) {
             return 0;
         }
-        java.util.Properties p = new java.util.Properties();
-        try (var r = Files.newBufferedReader(state, StandardCharsets.UTF_8)) {
-            p.load(r);
-        }
+        java.util.Properties p = RunDirectory.readState(ckpt);
         String then = p.getProperty("task", "");
         String now = describeOnOneLine();
         if (!then.equals(now)) {
@@ -667,8 +661,7 @@ public final class FineTuner {
                     loss = loss(b, in, stores, sm);
                 }
                 value = loss.getFloat();
-                gc.backward(
-                        lossScale == 1 ? loss : loss.mul(Engines.scalar(loss, (float) lossScale)));
+                gc.backward(mixed.backwardLoss(loss, 1));
             }
             Map<String, NDArray> grads = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : train.entrySet()) {

@@ -1,8 +1,10 @@
 package dev.vlmo.dsl.engine;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.vlmo.dsl.Precision;
+import dev.vlmo.model.Engines;
 import dev.vlmo.model.nn.Autocast;
 import java.util.Locale;
 import java.util.Properties;
@@ -52,6 +54,21 @@ final class MixedPrecision {
      */
     double scale() {
         return scale;
+    }
+
+    /**
+     * The loss the backward pass starts from: divided by the micro-batches it is accumulated over
+     * and multiplied by the loss scale (as one division, exact for the power-of-two scale).
+     *
+     * @param loss a micro-batch's loss
+     * @param accum the number of micro-batches of the step
+     * @return {@code loss * scale / accum}; {@code loss} itself when both are 1
+     */
+    NDArray backwardLoss(NDArray loss, int accum) {
+        if (accum == 1 && scale == 1) {
+            return loss;
+        }
+        return loss.div(Engines.scalar(loss, (float) (accum / scale)));
     }
 
     /**

@@ -83,6 +83,9 @@ final class RunDirectory {
     /** A checkpoint on disk. */
     record Checkpoint(Path dir, int stage, int step) {}
 
+    /** A checkpoint's small state file, written last: a folder without it is no checkpoint. */
+    static final String STATE = "state.properties";
+
     Checkpoint latest() throws IOException {
         Path root = dir.resolve("checkpoints");
         if (!Files.isDirectory(root)) {
@@ -90,7 +93,7 @@ final class RunDirectory {
         }
         try (Stream<Path> s = Files.list(root)) {
             return s.filter(p -> p.getFileName().toString().matches("stage-\\d+-step-\\d+"))
-                    .filter(p -> Files.exists(p.resolve("state.properties")))
+                    .filter(p -> Files.exists(p.resolve(STATE)))
                     .map(
                             p -> {
                                 String[] parts = p.getFileName().toString().split("-");
@@ -123,9 +126,7 @@ final class RunDirectory {
         p.setProperty("step", Integer.toString(step));
         p.setProperty("stageDone", Boolean.toString(stageDone));
         precision.save(p);
-        try (BufferedWriter w = Files.newBufferedWriter(tmp.resolve("state.properties"))) {
-            p.store(w, "VLMo run state");
-        }
+        writeState(tmp, p, "VLMo run state");
         Path target = root.resolve(name);
         if (Files.exists(target)) {
             deleteTree(target);
@@ -136,11 +137,23 @@ final class RunDirectory {
 
     /** A checkpoint's state: stage, step, whether the stage is done, the fp16 loss scale. */
     static Properties state(Checkpoint c) throws IOException {
+        return readState(c.dir());
+    }
+
+    /** Reads the {@code state.properties} of a checkpoint folder (pretraining or fine-tuning). */
+    static Properties readState(Path checkpoint) throws IOException {
         Properties p = new Properties();
-        try (var r = Files.newBufferedReader(c.dir().resolve("state.properties"))) {
+        try (var r = Files.newBufferedReader(checkpoint.resolve(STATE))) {
             p.load(r);
         }
         return p;
+    }
+
+    /** Writes the {@code state.properties} of a checkpoint folder. */
+    static void writeState(Path checkpoint, Properties p, String comment) throws IOException {
+        try (BufferedWriter w = Files.newBufferedWriter(checkpoint.resolve(STATE))) {
+            p.store(w, comment);
+        }
     }
 
     static boolean stageDone(Checkpoint c) throws IOException {

@@ -320,9 +320,7 @@ public final class Trainer {
                                 Objectives.compute(
                                         model, p, in, stores, random, sm, visualTokenizer);
                     }
-                    NDArray loss = parts.get("loss");
-                    NDArray total = loss.div(Engines.scalar(loss, (float) (accum / lossScale)));
-                    gc.backward(total);
+                    gc.backward(mixed.backwardLoss(parts.get("loss"), accum));
                 }
                 for (Map.Entry<String, NDArray> e : parts.entrySet()) {
                     sums.merge(e.getKey(), (double) e.getValue().getFloat() / accum, Double::sum);

@@ -31,6 +31,25 @@ class LossScaledUpdateTest {
         return p;
     }
 
+    /** One update with the gradient {@code g} scaled by {@code lossScale}, as the loss was. */
+    private static double step(
+            Parameter p, AdamW opt, float[] g, double lossScale, double clip, NDManager m) {
+        float[] scaled = new float[g.length];
+        for (int i = 0; i < g.length; i++) {
+            scaled[i] = (float) (g[i] * lossScale);
+        }
+        return Trainer.update(
+                Map.of("w", p),
+                Map.of("w", m.create(scaled)),
+                Map.of("w", 0.05),
+                Map.of(),
+                opt,
+                1e-2,
+                clip,
+                lossScale,
+                m);
+    }
+
     @Test
     void aLossScaleIsDividedOutBeforeClippingAndTheUpdate() {
         double s = 65536;
@@ -41,32 +60,8 @@ class LossScaledUpdateTest {
                 AdamW a = new AdamW(0.9, 0.98, 1e-8);
                 AdamW b = new AdamW(0.9, 0.98, 1e-8);
                 for (float[] g : G) {
-                    float[] gs = new float[g.length];
-                    for (int i = 0; i < g.length; i++) {
-                        gs[i] = (float) (g[i] * s);
-                    }
-                    double na =
-                            Trainer.update(
-                                    Map.of("w", plain),
-                                    Map.of("w", m.create(g)),
-                                    Map.of("w", 0.05),
-                                    Map.of(),
-                                    a,
-                                    1e-2,
-                                    clip,
-                                    1,
-                                    m);
-                    double nb =
-                            Trainer.update(
-                                    Map.of("w", scaled),
-                                    Map.of("w", m.create(gs)),
-                                    Map.of("w", 0.05),
-                                    Map.of(),
-                                    b,
-                                    1e-2,
-                                    clip,
-                                    s,
-                                    m);
+                    double na = step(plain, a, g, 1, clip, m);
+                    double nb = step(scaled, b, g, s, clip, m);
                     assertEquals(na, nb, 1e-6 * na, "the reported norm is the unscaled one");
                     assertTrue(clip == 0 || na > clip, "the clipping case clips");
                 }

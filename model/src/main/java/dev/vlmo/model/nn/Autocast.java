@@ -53,14 +53,12 @@ public final class Autocast implements AutoCloseable {
     private static final ThreadLocal<Autocast> CURRENT = new ThreadLocal<>();
     private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z0-9_]*");
 
-    /** Held, not only their blocks: a collected model releases its module. */
-    private static Model[] castModules;
-
     private final NDManager manager;
     private final DataType half;
     private final Autocast previous;
     private final Map<Device, NDArray[]> likes = new HashMap<>();
     private final Map<NDArray, NDArray> weights = new IdentityHashMap<>();
+    private final ParameterStore noParameters;
     private int casts;
     private boolean closed;
 
@@ -68,6 +66,7 @@ public final class Autocast implements AutoCloseable {
         this.manager = manager;
         this.half = half;
         this.previous = previous;
+        this.noParameters = new ParameterStore(manager, false);
     }
 
     /**
@@ -104,15 +103,6 @@ public final class Autocast implements AutoCloseable {
      */
     public static Autocast current() {
         return CURRENT.get();
-    }
-
-    /**
-     * Returns the type matrix products run in.
-     *
-     * @return fp16 or bf16
-     */
-    public DataType type() {
-        return half;
     }
 
     /**
@@ -179,8 +169,8 @@ public final class Autocast implements AutoCloseable {
             in.attach(manager);
         }
         casts++;
-        return modules()[0]
-                .forward(new ParameterStore(manager, false), new NDList(in, like[to]), true)
+        return Modules.CAST
+                .forward(noParameters, new NDList(in, like[to]), true)
                 .singletonOrThrow();
     }
 
@@ -193,10 +183,7 @@ public final class Autocast implements AutoCloseable {
             h = m.zeros(new Shape(), DataType.FLOAT16);
         } else {
             // DJL 0.36 cannot create or convert to bfloat16 itself (its converter aborts)
-            h =
-                    modules()[1]
-                            .forward(new ParameterStore(m, false), new NDList(f32), false)
-                            .singletonOrThrow();
+            h = Modules.BFLOAT16.forward(noParameters, new NDList(f32), false).singletonOrThrow();
         }
         return new NDArray[] {h, f32};
     }
@@ -217,12 +204,19 @@ public final class Autocast implements AutoCloseable {
         weights.clear();
     }
 
-    /** The cast ({@code x, like -> x.to(like.dtype)}) and the bfloat16 maker, loaded once. */
-    private static synchronized Block[] modules() {
-        if (castModules == null) {
-            castModules = new Model[] {load("cast"), load("bfloat16")};
-        }
-        return new Block[] {castModules[0].getBlock(), castModules[1].getBlock()};
+    /**
+     * The cast ({@code x, like -> x.to(like.dtype)}) and the bfloat16 maker, loaded on first use
+     * (the JVM's class initialisation makes that once and thread-safe, with no lock per cast).
+     */
+    private static final class Modules {
+        /** Held, not only their blocks: a collected model releases its module. */
+        private static final Model CAST_MODEL = load("cast");
+
+        private static final Model BFLOAT16_MODEL = load("bfloat16");
+        static final Block CAST = CAST_MODEL.getBlock();
+        static final Block BFLOAT16 = BFLOAT16_MODEL.getBlock();
+
+        private Modules() {}
     }
 
     private static Model load(String name) {

@@ -56,12 +56,7 @@ public final class Linear extends Module {
      * @return output, shape (..., out)
      */
     public NDArray forward(ParameterStore ps, NDArray x, boolean training) {
-        if (Autocast.current() != null) {
-            return Autocast.current().full(forwardHalf(ps, x, training));
-        }
-        NDArray w = value(ps, weight, x, training);
-        NDArray b = bias == null ? null : value(ps, bias, x, training);
-        return linear(x, w, b);
+        return apply(ps, x, null, false, training);
     }
 
     /**
@@ -75,17 +70,7 @@ public final class Linear extends Module {
      * @return output, shape (..., out), half precision inside a scope
      */
     public NDArray forwardHalf(ParameterStore ps, NDArray x, boolean training) {
-        Autocast ac = Autocast.current();
-        if (ac == null) {
-            return forward(ps, x, training);
-        }
-        NDArray w = value(ps, weight, x, training);
-        NDArray b = bias == null ? null : ac.halfWeight(value(ps, bias, x, training));
-        return linear(ac.half(x), ac.halfWeight(w), b);
-    }
-
-    private static NDArray linear(NDArray x, NDArray w, NDArray b) {
-        return ai.djl.nn.core.Linear.linear(x, w, b).singletonOrThrow();
+        return apply(ps, x, null, true, training);
     }
 
     /**
@@ -99,11 +84,7 @@ public final class Linear extends Module {
      */
     public NDArray forwardWithBias(
             ParameterStore ps, NDArray x, NDArray explicitBias, boolean training) {
-        Autocast ac = Autocast.current();
-        if (ac != null) {
-            return ac.full(forwardWithBiasHalf(ps, x, explicitBias, training));
-        }
-        return linear(x, value(ps, weight, x, training), explicitBias);
+        return apply(ps, x, explicitBias, false, training);
     }
 
     /**
@@ -118,12 +99,33 @@ public final class Linear extends Module {
      */
     public NDArray forwardWithBiasHalf(
             ParameterStore ps, NDArray x, NDArray explicitBias, boolean training) {
+        return apply(ps, x, explicitBias, true, training);
+    }
+
+    /**
+     * {@code x W^T + b} with the layer's bias or {@code explicitBias}; inside an autocast scope on
+     * half copies (the layer's own parameters cached for the scope), the result converted back to
+     * fp32 unless {@code keepHalf}.
+     */
+    private NDArray apply(
+            ParameterStore ps,
+            NDArray x,
+            NDArray explicitBias,
+            boolean keepHalf,
+            boolean training) {
+        NDArray w = value(ps, weight, x, training);
+        NDArray b =
+                explicitBias != null
+                        ? explicitBias
+                        : bias == null ? null : value(ps, bias, x, training);
         Autocast ac = Autocast.current();
         if (ac == null) {
-            return forwardWithBias(ps, x, explicitBias, training);
+            return ai.djl.nn.core.Linear.linear(x, w, b).singletonOrThrow();
         }
-        NDArray w = value(ps, weight, x, training);
-        return linear(ac.half(x), ac.halfWeight(w), ac.half(explicitBias));
+        NDArray hb = b == null ? null : b == explicitBias ? ac.half(b) : ac.halfWeight(b);
+        NDArray y =
+                ai.djl.nn.core.Linear.linear(ac.half(x), ac.halfWeight(w), hb).singletonOrThrow();
+        return keepHalf ? y : ac.full(y);
     }
 
     /**
