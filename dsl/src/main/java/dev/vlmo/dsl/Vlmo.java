@@ -266,37 +266,19 @@ public final class Vlmo {
     }
 
     /**
-     * Reads a run's {@code model.params}: written by a model of this configuration, with the
-     * masked-image-modelling head when the run had a vision stage (pixel or visual-token targets).
+     * Reads a run's {@code model.params}: written by a model of this configuration, with or without
+     * the masked-image-modelling head (a run with a vision stage) and task heads.
      */
     private java.util.Map<String, dev.vlmo.model.checkpoint.TensorData> readParams(
             VlmoConfig c, String engine) throws java.io.IOException {
-        int p = c.patchSize();
-        List<VlmoConfig> candidates =
-                List.of(
-                        c,
-                        c.withMimTargets(new MimTarget.Pixels().width(p)),
-                        c.withMimTargets(8192));
-        java.io.IOException first = null;
-        for (VlmoConfig k : candidates) {
-            try (ai.djl.ndarray.NDManager m = dev.vlmo.model.Engines.newManager(engine)) {
-                dev.vlmo.model.VlmoModel model = new dev.vlmo.model.VlmoModel(k).initialize(m);
-                model.load(startFrom, m);
-                return dev.vlmo.model.checkpoint.CheckpointExporter.stateDict(model);
-            } catch (java.io.IOException e) {
-                if (first == null) {
-                    first = e;
-                }
+        try (ai.djl.ndarray.NDManager m = dev.vlmo.model.Engines.newManager(engine)) {
+            return new dev.vlmo.model.VlmoModel(c).readStateDict(startFrom, m);
+        } catch (java.io.IOException e) {
+            if (!java.nio.file.Files.isRegularFile(startFrom)) {
+                throw e;
             }
+            throw new IllegalArgumentException(e.getMessage(), e);
         }
-        throw new IllegalArgumentException(
-                startFrom
-                        + " is not a model.params of this description's model ("
-                        + c.name()
-                        + "); fine-tune it with the description that trained it, or give a .pt"
-                        + " file: "
-                        + first.getMessage(),
-                first);
     }
 
     @Override

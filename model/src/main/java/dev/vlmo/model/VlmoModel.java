@@ -534,6 +534,77 @@ public final class VlmoModel extends Module {
         }
     }
 
+    /**
+     * Reads a {@code model.params} written by {@link #save(Path)} for this model's backbone,
+     * whichever optional heads its writer had: the masked-image-modelling head (a run with a vision
+     * stage), the VQA or the NLVR2 classifier. This model is not changed; load the result with
+     * {@code CheckpointImporter.load}, which reports the heads that one side lacks. The parameter
+     * format is positional, so each combination of heads is tried in turn, this model's own first.
+     *
+     * @param file a run's {@code model.params}
+     * @param manager a manager for the temporary arrays (closed again before this returns)
+     * @return parameter name to values, in the file's order
+     * @throws IOException if the file cannot be read or holds parameters of another model
+     */
+    public Map<String, dev.vlmo.model.checkpoint.TensorData> readStateDict(
+            Path file, NDManager manager) throws IOException {
+        IOException first = null;
+        for (VlmoConfig k : headVariants(config)) {
+            VlmoModel staged = new VlmoModel(k);
+            try (NDManager m = manager.newSubManager();
+                    InputStream is = Files.newInputStream(file);
+                    DataInputStream in = new DataInputStream(new BufferedInputStream(is))) {
+                staged.loadParameters(m, in);
+                if (in.read() != -1) {
+                    throw new MalformedModelException("more data after the last parameter");
+                }
+                Map<String, dev.vlmo.model.checkpoint.TensorData> out =
+                        new java.util.LinkedHashMap<>();
+                for (Map.Entry<String, Parameter> e : staged.namedParameters().entrySet()) {
+                    NDArray a = e.getValue().getArray();
+                    out.put(
+                            e.getKey(),
+                            dev.vlmo.model.checkpoint.TensorData.ofFloats(
+                                    a.getShape().getShape(), a.toFloatArray()));
+                }
+                return out;
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw e;
+            } catch (MalformedModelException | RuntimeException | java.io.EOFException e) {
+                if (first == null) {
+                    first = new IOException(e.toString(), e);
+                }
+            }
+        }
+        throw new IOException(
+                file
+                        + " does not hold parameters of a "
+                        + config.name()
+                        + " model (read with and without the MIM, VQA and NLVR2 heads): "
+                        + first.getMessage()
+                        + "; give the description that wrote it, or a .pt file",
+                first);
+    }
+
+    /** The configuration with each combination of the optional heads, its own first. */
+    private static List<VlmoConfig> headVariants(VlmoConfig c) {
+        List<VlmoConfig> out = new ArrayList<>();
+        for (int mask = 0; mask < 8; mask++) {
+            VlmoConfig k = c;
+            if ((mask & 1) != 0) {
+                k = k.withMimTargets(c.mimTargets() > 0 ? 0 : 1);
+            }
+            if ((mask & 2) != 0) {
+                k = k.withVqaLabels(c.vqaLabels() > 0 ? 0 : 1);
+            }
+            if ((mask & 4) != 0) {
+                k = k.withNlvr2(!c.nlvr2());
+            }
+            out.add(k);
+        }
+        return out;
+    }
+
     private void close() {
         // releases nothing that is shared: a staged model owns only its loaded arrays
         for (Parameter p : namedParameters().values()) {

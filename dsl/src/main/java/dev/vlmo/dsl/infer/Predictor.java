@@ -16,6 +16,7 @@ import dev.vlmo.model.PairEncoding;
 import dev.vlmo.model.VlmoConfig;
 import dev.vlmo.model.VlmoModel;
 import dev.vlmo.model.checkpoint.CheckpointImporter;
+import dev.vlmo.model.checkpoint.LoadReport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -121,7 +122,25 @@ public final class Predictor implements AutoCloseable {
             if (checkpoint.getFileName().toString().endsWith(".pt")) {
                 CheckpointImporter.load(model, m, checkpoint, CheckpointImporter.Options.LENIENT);
             } else {
-                model.load(checkpoint, m);
+                // a pretraining run's file may hold its MIM head, which inference leaves out
+                LoadReport r =
+                        CheckpointImporter.load(
+                                model,
+                                m,
+                                model.readStateDict(checkpoint, m),
+                                checkpoint.toString(),
+                                CheckpointImporter.Options.LENIENT);
+                if (!r.missing().isEmpty()) {
+                    throw new IOException(
+                            checkpoint
+                                    + " has no weights for "
+                                    + r.missing().size()
+                                    + " parameters of this "
+                                    + config.name()
+                                    + " model (e.g. "
+                                    + r.missing().get(0)
+                                    + "): give the configuration it was trained with");
+                }
             }
             return new Predictor(
                     model, m, true, tokenizer, config.maxTextLen(), answers, null, null);
