@@ -118,8 +118,9 @@ public final class AdamW {
      * @param lrScales learning-rate multiplier per name (1 when absent)
      * @param baseLr the learning rate of this step
      * @param gradScale the factor applied to every gradient (1 for none)
+     * @return whether the update also set every gradient to zero (DJL's native update on PyTorch)
      */
-    public void update(
+    public boolean update(
             Map<String, NDArray> params,
             Map<String, NDArray> grads,
             Map<String, Double> decays,
@@ -127,6 +128,7 @@ public final class AdamW {
             double baseLr,
             double gradScale) {
         step++;
+        boolean cleared = true;
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
         for (Map.Entry<String, NDArray> e : params.entrySet()) {
@@ -160,8 +162,10 @@ public final class AdamW {
                                 true); // decoupled weight decay: p -= lr * wd * p
             } else {
                 arrayUpdate(p, g, m, v, lr, wd, bc1, bc2, gradScale);
+                cleared = false;
             }
         }
+        return cleared;
     }
 
     /** The same update through array operations, for engines without DJL's native one. */

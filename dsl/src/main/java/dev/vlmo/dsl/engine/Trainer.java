@@ -410,15 +410,20 @@ public final class Trainer {
             double lossScale,
             NDManager sm) {
         double norm = globalNorm(grads) / lossScale;
+        boolean cleared = false;
         if (Double.isFinite(norm)) {
             Map<String, NDArray> params = new LinkedHashMap<>();
             for (Map.Entry<String, Parameter> e : train.entrySet()) {
                 params.put(e.getKey(), e.getValue().getArray());
             }
-            opt.update(params, grads, decays, scales, rate, clipScale(clip, norm) / lossScale);
+            cleared =
+                    opt.update(
+                            params, grads, decays, scales, rate, clipScale(clip, norm) / lossScale);
         }
-        for (Parameter p : train.values()) {
-            zero(grad(p, sm));
+        if (!cleared) { // a skipped step, or an engine whose update leaves the gradients alone
+            for (Parameter p : train.values()) {
+                zero(grad(p, sm));
+            }
         }
         return norm;
     }

@@ -123,6 +123,40 @@ class AdamWTest {
         }
     }
 
+    @Test
+    void onlyAnUpdateThatSaysSoHasClearedTheParametersGradient() {
+        // the training step skips its own clearing when the update reports it cleared: a wrong
+        // report would add this step's gradient into the next one
+        for (boolean nativeUpdate : new boolean[] {true, false}) {
+            try (NDManager m = Engines.newManager(null)) {
+                NDArray w = m.randomNormal(new Shape(8, 4));
+                w.setRequiresGradient(true);
+                try (ai.djl.training.GradientCollector gc = m.getEngine().newGradientCollector()) {
+                    gc.backward(w.mul(w).sum());
+                }
+                NDArray g = w.getGradient();
+                assertTrue(g.abs().sum().getFloat() > 0, "backward left a gradient");
+                boolean cleared =
+                        new AdamW(B1, B2, EPS)
+                                .nativeUpdate(nativeUpdate)
+                                .update(
+                                        Map.of("w", w),
+                                        Map.of("w", g),
+                                        Map.of(),
+                                        Map.of(),
+                                        1e-2,
+                                        1.0);
+                assertEquals(nativeUpdate, cleared, "native update " + nativeUpdate);
+                float left = w.getGradient().abs().sum().getFloat();
+                if (cleared) {
+                    assertEquals(0f, left, "the gradient after an update that cleared it");
+                } else {
+                    assertTrue(left > 0, "the array update must leave the gradient alone");
+                }
+            }
+        }
+    }
+
     private static double[] scaled(double[] g, double s) {
         double[] out = new double[g.length];
         for (int i = 0; i < g.length; i++) {
