@@ -90,7 +90,7 @@ def single_modality(model, x, mask, mode, index):
 
 def image_only(model, images, patch_mask=None):
     x = visual_embed(model, images, patch_mask)
-    mask = torch.ones(x.shape[0], x.shape[1], dtype=torch.long)
+    mask = torch.ones(x.shape[0], x.shape[1], dtype=torch.long, device=x.device)
     return single_modality(model, x, mask, "image", model.relative_position_index)
 
 
@@ -134,7 +134,7 @@ def mlm_loss(model, d):
 
 def contrastive(img, txt, log_scale):
     i2t = log_scale.exp() * img @ txt.t()  # (B, B)
-    truth = torch.arange(img.shape[0])
+    truth = torch.arange(img.shape[0], device=img.device)
     return (F.cross_entropy(i2t, truth) + F.cross_entropy(i2t.t(), truth)) / 2, i2t
 
 
@@ -161,7 +161,8 @@ def vl_loss(model, d, mlm_weight):
     img3 = torch.cat([images, images[neg_img], images])
     pooled = model.infer(ids3, mask3, img3)["pooled"]
     B = ids.shape[0]
-    labels = torch.cat([torch.ones(B, dtype=torch.long), torch.zeros(2 * B, dtype=torch.long)])
+    labels = torch.zeros(3 * B, dtype=torch.long, device=ids.device)
+    labels[:B] = 1
     itm = F.cross_entropy(model.itm_score(pooled), labels)
     feats = model.infer(d["mlm_ids"], mask, images)["text_feats"]
     logits = model.mlm_score(feats)
@@ -210,9 +211,12 @@ class Workload:
         self.a = a
         self.kind = a["kind"]
         torch.manual_seed(int(a.get("seed", "7")))
-        self.model = build_model(a)
+        # BENCH_DEVICE=cuda (the harness's --gpu) runs this side on the GPU too; the inputs are
+        # drawn on the CPU, so both devices see the same values
+        self.device = torch.device(os.environ.get("BENCH_DEVICE", "cpu"))
+        self.model = build_model(a).to(self.device)
         self.B = int(a["batch"])
-        self.data = inputs(self.model, self.B, a)
+        self.data = {k: v.to(self.device) for k, v in inputs(self.model, self.B, a).items()}
         if self.kind.startswith("train"):
             self.model.train()
             trainable = set(a["trainable"].split(","))
@@ -234,12 +238,12 @@ class Workload:
             self.clip = float(a.get("clip", "0"))
             # the Java side's precision(BF16/FP16): torch.autocast around the forward pass
             self.amp = a.get("amp", "FP32")
-            if self.amp == "FP16":
+            if self.amp == "FP16" and self.device.type == "cpu":
                 raise ValueError(
                     "torch %s's CPU autocast runs bfloat16 only: use --precision BF16 on the CPU"
                     % torch.__version__
                 )
-            if self.amp == "BF16":
+            if self.amp == "BF16" and self.device.type == "cpu":
                 # torch 1.13's CPU autocast leaves layer_norm out of its fp32 list, so a bf16
                 # input meets fp32 weights and fails; norms run in fp32 (as on our side)
                 for mod in self.model.modules():
@@ -255,7 +259,8 @@ class Workload:
         k = self.kind
         if k.startswith("train"):
             self.opt.zero_grad(set_to_none=False)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.amp == "BF16"):
+            half = torch.float16 if self.amp == "FP16" else torch.bfloat16
+            with torch.autocast(self.device.type, dtype=half, enabled=self.amp != "FP32"):
                 if k == "train-mim":
                     loss = mim_loss(m, d)
                 elif k == "train-mlm":
@@ -285,8 +290,8 @@ class Workload:
                 N = self.B
                 scores = []
                 chunk = int(self.a.get("chunk", "64"))
-                rows = torch.arange(N).repeat_interleave(N)  # image of each pair
-                cols = torch.arange(N).repeat(N)  # text of each pair
+                rows = torch.arange(N, device=self.device).repeat_interleave(N)  # image of each pair
+                cols = torch.arange(N, device=self.device).repeat(N)  # text of each pair
                 for s in range(0, N * N, chunk):
                     r, c = rows[s : s + chunk], cols[s : s + chunk]
                     pooled = m.infer(d["ids"][c], d["mask"][c], d["images"][r])["pooled"]
@@ -325,8 +330,10 @@ def main():
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
-    print("ok torch=%s threads=%d blas=%s" % (torch.__version__, torch.get_num_threads(),
-          "mkl" if torch.backends.mkl.is_available() else "openblas"), flush=True)
+    device = os.environ.get("BENCH_DEVICE", "cpu")
+    name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
+    print("ok torch=%s threads=%d blas=%s device=%s" % (torch.__version__, torch.get_num_threads(),
+          "mkl" if torch.backends.mkl.is_available() else "openblas", name.replace(" ", "_")), flush=True)
     w = None
     mats = {}
     for line in sys.stdin:
@@ -351,10 +358,13 @@ def main():
                 if n not in mats:
                     mats.clear()
                     g = torch.Generator().manual_seed(1)
-                    mats[n] = (torch.randn(n, n, generator=g), torch.randn(n, n, generator=g))
+                    dev = torch.device(os.environ.get("BENCH_DEVICE", "cpu"))
+                    mats[n] = tuple(torch.randn(n, n, generator=g).to(dev) for _ in range(2))
                 a, b = mats[n]
                 t0 = time.perf_counter()
                 c = a @ b
+                if c.is_cuda:
+                    torch.cuda.synchronize()  # the product runs asynchronously on a GPU
                 dt = time.perf_counter() - t0
                 print("ok seconds=%.6f check=%.6g" % (dt, float(c[0, 0])), flush=True)
             elif cmd == "release":

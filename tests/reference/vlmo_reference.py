@@ -384,7 +384,7 @@ class Vlmo(nn.Module):
     def infer_image(self, images, token_type: int = 1) -> Dict[str, torch.Tensor]:
         """Image-only pass (vision expert) plus the VL path; ITC embeddings normalised."""
         x = self.image_embeds(images, token_type)
-        mask = torch.ones(x.shape[0], x.shape[1], dtype=torch.long)
+        mask = torch.ones(x.shape[0], x.shape[1], dtype=torch.long, device=x.device)
         feats, vl_feats = self._single_modality(x, mask, "image", self.relative_position_index)
         cls = self.itc_image_proj(feats[:, 0])
         vl_cls = self.itc_vl_image_proj(vl_feats[:, 0])
@@ -419,7 +419,8 @@ class Vlmo(nn.Module):
         t = self.text_embeds(ids)  # (B, Nt, D)
         v = self.image_embeds(images, image_token_type)  # (B, Ni, D)
         x = torch.cat([t, v], dim=1)  # (B, Nt+Ni, D)
-        masks = torch.cat([mask, torch.ones(v.shape[0], v.shape[1], dtype=mask.dtype)], dim=1)
+        ones = torch.ones(v.shape[0], v.shape[1], dtype=mask.dtype, device=mask.device)
+        masks = torch.cat([mask, ones], dim=1)
         biases = self.rel_pos_bias(self.text_imag_relative_position_index)
         for i, blk in enumerate(self.transformer.blocks):
             x = blk(x, masks, "vl", biases[i])

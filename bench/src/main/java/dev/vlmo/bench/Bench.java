@@ -100,7 +100,7 @@ public final class Bench {
         List<Workload> workloads = Workload.suite(suite);
         File log = new File(System.getProperty("java.io.tmpdir"), "vlmo-bench-pytorch.log");
         long start = System.nanoTime();
-        try (TorchWorker torch = new TorchWorker(python, script, threads, log);
+        try (TorchWorker torch = new TorchWorker(python, script, threads, log, gpu);
                 OurSide ours = new OurSide(gpu, precision)) {
             Engine engine = Engines.get(null);
             log(
@@ -122,6 +122,7 @@ public final class Bench {
                             peakAfter,
                             engine,
                             torch.torchVersion(),
+                            torch.device(),
                             threads,
                             command,
                             reps,

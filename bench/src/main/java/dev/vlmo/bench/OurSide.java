@@ -2,7 +2,7 @@ package dev.vlmo.bench;
 
 import static dev.vlmo.dsl.Dsl.builtIn;
 import static dev.vlmo.dsl.Dsl.cpu;
-import static dev.vlmo.dsl.Dsl.gpus;
+import static dev.vlmo.dsl.Dsl.gpu;
 import static dev.vlmo.dsl.Dsl.on;
 import static dev.vlmo.dsl.Dsl.text;
 import static dev.vlmo.dsl.Dsl.vision;
@@ -53,7 +53,7 @@ final class OurSide implements AutoCloseable {
     /**
      * Creates our side.
      *
-     * @param gpu whether to run on every GPU the engine sees (else the CPU)
+     * @param gpu whether to run on the first GPU (else the CPU), as the PyTorch worker does
      * @param precision the training steps' precision (inference runs in fp32)
      */
     OurSide(boolean gpu, Precision precision) {
@@ -88,7 +88,7 @@ final class OurSide implements AutoCloseable {
                     };
             s = s.data(builtIn()).steps(1).batchSize(w.batch()).dropPath(0).seed(1);
             Plan plan =
-                    Vlmo.of(preset).stage(s).compile(on(gpu ? gpus() : cpu()).precision(precision));
+                    Vlmo.of(preset).stage(s).compile(on(gpu ? gpu(0) : cpu()).precision(precision));
             a.put("amp", precision.name());
             Plan.StagePlan p = plan.stages().get(0);
             config = plan.model();
@@ -112,7 +112,10 @@ final class OurSide implements AutoCloseable {
             a.put("maskRatio", Double.toString(p.stage().mimMaskRatio()));
         } else {
             config = preset;
-            manager = Engines.newManager(null);
+            // the device named, not the engine's default (a GPU whenever one is visible)
+            manager =
+                    Engines.get(null)
+                            .newBaseManager(gpu ? ai.djl.Device.gpu(0) : ai.djl.Device.cpu());
             model = new VlmoModel(config).initialize(manager);
             Random r = new Random(7);
             Batch b = batch(w, config, r);

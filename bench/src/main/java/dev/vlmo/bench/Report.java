@@ -23,6 +23,7 @@ final class Report {
             double[][] peakAfter,
             Engine engine,
             String torchVersion,
+            String device,
             int threads,
             String command,
             int reps,
@@ -54,6 +55,9 @@ final class Report {
                         "| cores visible | %d |\n",
                         java.lang.Runtime.getRuntime().availableProcessors()));
         s.append("| memory | ").append(memTotal()).append(" |\n");
+        if (!"cpu".equals(device)) {
+            s.append("| GPU (both sides) | ").append(device).append(" |\n");
+        }
         s.append(
                 f(
                         "| ours | Java %s, DJL %s engine %s, %d intra-op threads |\n",

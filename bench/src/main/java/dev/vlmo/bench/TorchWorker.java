@@ -22,6 +22,7 @@ final class TorchWorker implements AutoCloseable {
     private final BufferedWriter in;
     private final BufferedReader out;
     private final String banner;
+    private final String device;
 
     /**
      * Starts the worker.
@@ -30,12 +31,14 @@ final class TorchWorker implements AutoCloseable {
      * @param script the path of {@code pytorch_bench.py}
      * @param threads intra-op threads for torch and its BLAS
      * @param log where the worker's stderr goes
+     * @param gpu whether the worker runs on the GPU ({@code BENCH_DEVICE=cuda}) instead of the CPU
      */
-    TorchWorker(String python, String script, int threads, File log) {
+    TorchWorker(String python, String script, int threads, File log, boolean gpu) {
         ProcessBuilder pb = new ProcessBuilder(List.of(python, script));
         Map<String, String> env = pb.environment();
         String t = Integer.toString(threads);
         env.put("BENCH_THREADS", t);
+        env.put("BENCH_DEVICE", gpu ? "cuda" : "cpu");
         env.put("OMP_NUM_THREADS", t);
         env.put("OPENBLAS_NUM_THREADS", t);
         env.put("MKL_NUM_THREADS", t);
@@ -56,7 +59,14 @@ final class TorchWorker implements AutoCloseable {
         out =
                 new BufferedReader(
                         new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        banner = read("start").getOrDefault("torch", "?");
+        Map<String, String> hello = read("start");
+        banner = hello.getOrDefault("torch", "?");
+        device = hello.getOrDefault("device", "cpu").replace('_', ' ');
+    }
+
+    /** The device the worker runs on: "cpu", or the GPU's name as torch reports it. */
+    String device() {
+        return device;
     }
 
     /** The torch version the worker reported. */
