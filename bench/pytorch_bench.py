@@ -331,6 +331,10 @@ def main():
     except RuntimeError:
         pass
     device = os.environ.get("BENCH_DEVICE", "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        print("error --gpu: torch %s here has no CUDA or sees no GPU; pass --python with a CUDA"
+              " build of torch" % torch.__version__, flush=True)
+        return
     name = torch.cuda.get_device_name(0) if device == "cuda" else "cpu"
     print("ok torch=%s threads=%d blas=%s device=%s" % (torch.__version__, torch.get_num_threads(),
           "mkl" if torch.backends.mkl.is_available() else "openblas", name.replace(" ", "_")), flush=True)

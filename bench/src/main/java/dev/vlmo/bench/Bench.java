@@ -106,7 +106,7 @@ public final class Bench {
             log(
                     "engine %s %s, torch %s, training steps in %s",
                     engine.getEngineName(), engine.getVersion(), torch.torchVersion(), precision);
-            double[][] peak = peak(torch, engine, 5);
+            double[][] peak = peak(torch, engine, gpu, 5);
             log(
                     "matmul peak GFLOP/s: ours %.1f, torch %.1f",
                     max(peak[0]) / 1e9, max(peak[1]) / 1e9);
@@ -114,7 +114,7 @@ public final class Bench {
             for (Workload w : workloads) {
                 results.add(measure(w, ours, torch, warmup, reps, slowSeconds));
             }
-            double[][] peakAfter = peak(torch, engine, 3);
+            double[][] peakAfter = peak(torch, engine, gpu, 3);
             String report =
                     Report.markdown(
                             results,
@@ -135,10 +135,12 @@ public final class Bench {
     }
 
     /** Interleaved fp32 N x N x N products: FLOP/s of ours (row 0) and torch's (row 1). */
-    static double[][] peak(TorchWorker torch, Engine engine, int reps) {
+    static double[][] peak(TorchWorker torch, Engine engine, boolean gpu, int reps) {
         double flops = 2.0 * PEAK_N * PEAK_N * PEAK_N;
         double[][] out = new double[2][reps];
-        try (NDManager m = engine.newBaseManager()) {
+        // the device the workloads run on, not the engine's default (a GPU whenever one is seen)
+        try (NDManager m =
+                engine.newBaseManager(gpu ? ai.djl.Device.gpu(0) : ai.djl.Device.cpu())) {
             NDArray a = m.randomNormal(new Shape(PEAK_N, PEAK_N));
             NDArray b = m.randomNormal(new Shape(PEAK_N, PEAK_N));
             a.matMul(b).close(); // warm-up

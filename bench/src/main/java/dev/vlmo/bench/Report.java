@@ -228,7 +228,8 @@ final class Report {
                 "Java heap: the peak of all heap pools while the workload was prepared and run."
                         + " Native: the process's peak resident set (VmHWM, reset before each"
                         + " workload through /proc/self/clear_refs), which holds the model,"
-                        + " optimizer state and activations of both engines' native memory.\n\n");
+                        + " optimizer state and activations of both engines' native memory (on a"
+                        + " GPU: host memory only; device memory is not measured).\n\n");
         if (Bench.rssPeakIsCumulative) {
             s.append(
                     "**This kernel ignored the reset** (VmHWM stayed above the resident set after"

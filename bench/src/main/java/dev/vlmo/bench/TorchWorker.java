@@ -19,6 +19,7 @@ import java.util.Map;
 final class TorchWorker implements AutoCloseable {
 
     private final Process process;
+    private final File log;
     private final BufferedWriter in;
     private final BufferedReader out;
     private final String banner;
@@ -34,6 +35,7 @@ final class TorchWorker implements AutoCloseable {
      * @param gpu whether the worker runs on the GPU ({@code BENCH_DEVICE=cuda}) instead of the CPU
      */
     TorchWorker(String python, String script, int threads, File log, boolean gpu) {
+        this.log = log;
         ProcessBuilder pb = new ProcessBuilder(List.of(python, script));
         Map<String, String> env = pb.environment();
         String t = Integer.toString(threads);
@@ -101,7 +103,7 @@ final class TorchWorker implements AutoCloseable {
         }
         if (line == null) {
             throw new IllegalStateException(
-                    "the PyTorch worker exited during '" + what + "'; see its log");
+                    "the PyTorch worker exited during '" + what + "'; see its log, " + log);
         }
         if (!line.startsWith("ok")) {
             throw new IllegalStateException("PyTorch worker, '" + what + "': " + line);

@@ -273,10 +273,7 @@ public final class Vlmo {
             VlmoConfig c, String engine) throws java.io.IOException {
         try (ai.djl.ndarray.NDManager m = dev.vlmo.model.Engines.newManager(engine)) {
             return new dev.vlmo.model.VlmoModel(c).readStateDict(startFrom, m);
-        } catch (java.io.IOException e) {
-            if (!java.nio.file.Files.isRegularFile(startFrom)) {
-                throw e;
-            }
+        } catch (dev.vlmo.model.checkpoint.CheckpointMismatchException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
     }

@@ -548,9 +548,25 @@ public final class VlmoModel extends Module {
      */
     public Map<String, dev.vlmo.model.checkpoint.TensorData> readStateDict(
             Path file, NDManager manager) throws IOException {
-        IOException first = null;
+        int lead;
+        try (InputStream is = Files.newInputStream(file)) {
+            lead = is.read();
+        }
+        if (lead != 1) { // every block of ours writes version 1 first
+            String what =
+                    lead == 'P'
+                            ? "a zip archive (a PyTorch checkpoint? give it the .pt extension)"
+                            : lead == 0x80
+                                    ? "a pickle (a PyTorch checkpoint? give it the .pt extension)"
+                                    : "not a parameter file written by a run";
+            throw new dev.vlmo.model.checkpoint.CheckpointMismatchException(
+                    file.toString(), what, List.of(), List.of());
+        }
+        Exception first = null;
         for (VlmoConfig k : headVariants(config)) {
             VlmoModel staged = new VlmoModel(k);
+            Map<String, Shape> declared = new java.util.HashMap<>();
+            staged.namedParameters().forEach((name, p) -> declared.put(name, p.getShape()));
             try (NDManager m = manager.newSubManager();
                     InputStream is = Files.newInputStream(file);
                     DataInputStream in = new DataInputStream(new BufferedInputStream(is))) {
@@ -558,32 +574,47 @@ public final class VlmoModel extends Module {
                 if (in.read() != -1) {
                     throw new MalformedModelException("more data after the last parameter");
                 }
-                Map<String, dev.vlmo.model.checkpoint.TensorData> out =
-                        new java.util.LinkedHashMap<>();
-                for (Map.Entry<String, Parameter> e : staged.namedParameters().entrySet()) {
-                    NDArray a = e.getValue().getArray();
-                    out.put(
-                            e.getKey(),
-                            dev.vlmo.model.checkpoint.TensorData.ofFloats(
-                                    a.getShape().getShape(), a.toFloatArray()));
-                }
-                return out;
-            } catch (java.nio.file.NoSuchFileException e) {
-                throw e;
+                return stateDictOf(staged, declared);
             } catch (MalformedModelException | RuntimeException | java.io.EOFException e) {
                 if (first == null) {
-                    first = new IOException(e.toString(), e);
+                    first = e;
                 }
             }
         }
-        throw new IOException(
-                file
-                        + " does not hold parameters of a "
+        throw new dev.vlmo.model.checkpoint.CheckpointMismatchException(
+                file.toString(),
+                "does not hold parameters of a "
                         + config.name()
                         + " model (read with and without the MIM, VQA and NLVR2 heads): "
-                        + first.getMessage()
+                        + first
                         + "; give the description that wrote it, or a .pt file",
-                first);
+                List.of(),
+                List.of());
+    }
+
+    /**
+     * The loaded parameters of a staged model by name. VQA's and NLVR2's classifiers have the same
+     * parameter names, so a file with one of them also parses as the other: the input width of
+     * their first layer (D for VQA, 2D for NLVR2) tells them apart.
+     */
+    private static Map<String, dev.vlmo.model.checkpoint.TensorData> stateDictOf(
+            VlmoModel staged, Map<String, Shape> declared) throws MalformedModelException {
+        Map<String, dev.vlmo.model.checkpoint.TensorData> out = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : staged.namedParameters().entrySet()) {
+            NDArray a = e.getValue().getArray();
+            boolean classifierInput =
+                    e.getKey().startsWith("vqa_classifier.0.")
+                            || e.getKey().startsWith("nlvr2_classifier.0.");
+            if (classifierInput && !a.getShape().equals(declared.get(e.getKey()))) {
+                throw new MalformedModelException(
+                        e.getKey() + " has shape " + a.getShape() + ", not that classifier's");
+            }
+            out.put(
+                    e.getKey(),
+                    dev.vlmo.model.checkpoint.TensorData.ofFloats(
+                            a.getShape().getShape(), a.toFloatArray()));
+        }
+        return out;
     }
 
     /** The configuration with each combination of the optional heads, its own first. */

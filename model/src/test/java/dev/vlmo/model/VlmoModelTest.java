@@ -158,6 +158,66 @@ class VlmoModelTest {
     }
 
     @Test
+    void aRunsFileIsReadWhicheverHeadsItsWriterHad(@TempDir Path dir) throws Exception {
+        try (NDManager s = m.newSubManager()) {
+            VlmoConfig plain = VlmoConfig.tiny();
+            // a VQA fine-tune's file, read by a model with the NLVR2 head instead: the two
+            // classifiers share parameter names, so only their shapes tell them apart
+            VlmoModel vqa = TestSupport.tinyModel(s, plain.withVqaLabels(7), 3);
+            Path vqaFile = dir.resolve("vqa.params");
+            vqa.save(vqaFile);
+            VlmoModel nlvr2 = new VlmoModel(plain.withNlvr2(true)).initialize(s);
+            var sd = nlvr2.readStateDict(vqaFile, s);
+            assertTrue(sd.containsKey("vqa_classifier.3.weight"), sd.keySet().toString());
+            assertFalse(sd.containsKey("nlvr2_classifier.0.weight"));
+            assertEquals(7, sd.get("vqa_classifier.3.weight").shape()[0], "the file's label count");
+            var report =
+                    dev.vlmo.model.checkpoint.CheckpointImporter.load(
+                            nlvr2,
+                            s,
+                            sd,
+                            vqaFile.toString(),
+                            dev.vlmo.model.checkpoint.CheckpointImporter.Options.LENIENT);
+            assertTrue(report.unexpected().contains("vqa_classifier.0.weight"), report.toString());
+            assertTrue(report.missing().contains("nlvr2_classifier.0.weight"), report.toString());
+            assertTrue(report.adapted().toString().contains("token_type"), report.toString());
+
+            // an NLVR2 model's file parses for a model without NLVR2, whose two token types then
+            // refuse the file's three with the fix (as the reference's loader refuses them)
+            Path nlvr2File = dir.resolve("nlvr2.params");
+            nlvr2.save(nlvr2File);
+            VlmoModel fresh = new VlmoModel(plain).initialize(s);
+            var sd3 = fresh.readStateDict(nlvr2File, s);
+            assertTrue(sd3.containsKey("nlvr2_classifier.0.weight"));
+            Exception three =
+                    assertThrows(
+                            dev.vlmo.model.checkpoint.CheckpointMismatchException.class,
+                            () ->
+                                    dev.vlmo.model.checkpoint.CheckpointImporter.load(
+                                            fresh,
+                                            s,
+                                            sd3,
+                                            nlvr2File.toString(),
+                                            dev.vlmo.model.checkpoint.CheckpointImporter.Options
+                                                    .LENIENT));
+            assertTrue(three.getMessage().contains("withNlvr2(true)"), three.getMessage());
+
+            // a PyTorch archive under another name is named as such, not parsed eight times
+            Path zip = dir.resolve("model.pth");
+            Files.write(zip, new byte[] {'P', 'K', 3, 4, 0, 0, 0, 0});
+            Exception e =
+                    assertThrows(java.io.IOException.class, () -> fresh.readStateDict(zip, s));
+            assertTrue(e.getMessage().contains(".pt extension"), e.getMessage());
+            // another model size is refused with the file's name
+            Exception size =
+                    assertThrows(
+                            java.io.IOException.class,
+                            () -> new VlmoModel(plain.withLayers(2)).readStateDict(vqaFile, s));
+            assertTrue(size.getMessage().contains("vqa.params"), size.getMessage());
+        }
+    }
+
+    @Test
     void dropPathIsActiveOnlyInTraining() {
         VlmoConfig c = TINY.withDropPath(0.5);
         try (NDManager s = m.newSubManager()) {

@@ -146,7 +146,7 @@ public final class Trainer {
                                         start.toString(),
                                         dev.vlmo.model.checkpoint.CheckpointImporter.Options
                                                 .LENIENT);
-                if (!report.complete()) {
+                if (!report.complete() || !report.adapted().isEmpty()) {
                     System.err.println(startReport(report));
                 }
             }
@@ -564,7 +564,8 @@ public final class Trainer {
                 + (r.unexpected().isEmpty()
                         ? ""
                         : "; in the file but not in this model, so left out: "
-                                + modules(r.unexpected()));
+                                + modules(r.unexpected()))
+                + (r.adapted().isEmpty() ? "" : "; adapted: " + String.join("; ", r.adapted()));
     }
 
     private static java.util.Set<String> modules(java.util.List<String> keys) {
