@@ -93,7 +93,7 @@ final class OurSide implements AutoCloseable {
             Plan.StagePlan p = plan.stages().get(0);
             config = plan.model();
             runner = StepRunner.open(plan, 0);
-            batch = batch(w, config, new Random(7));
+            batch = StepRunner.randomBatch(config, w.batch(), new Random(7));
             Set<String> trainable = new TreeSet<>(p.trainable());
             Set<String> decays = new TreeSet<>();
             for (String n : trainable) {
@@ -118,7 +118,7 @@ final class OurSide implements AutoCloseable {
                             .newBaseManager(gpu ? ai.djl.Device.gpu(0) : ai.djl.Device.cpu());
             model = new VlmoModel(config).initialize(manager);
             Random r = new Random(7);
-            Batch b = batch(w, config, r);
+            Batch b = StepRunner.randomBatch(config, w.batch(), r);
             int s = config.imageSize();
             int t = config.maxTextLen();
             images = manager.create(b.images(), new Shape(w.batch(), 3, s, s));
@@ -229,52 +229,6 @@ final class OurSide implements AutoCloseable {
     @Override
     public void close() {
         release();
-    }
-
-    /**
-     * Random inputs with the workload's shapes: pixels in [-1, 1], texts of Nt/2 to Nt tokens
-     * padded to Nt, 15% of real tokens masked for MLM, the stage's share of patches masked for MIM.
-     */
-    static Batch batch(Workload w, VlmoConfig c, Random r) {
-        int b = w.batch();
-        int s = c.imageSize();
-        int t = c.maxTextLen();
-        float[] px = new float[b * 3 * s * s];
-        for (int i = 0; i < px.length; i++) {
-            px[i] = r.nextFloat() * 2 - 1;
-        }
-        int[] ids = new int[b * t];
-        int[] masks = new int[b * t];
-        int[] mlmIds = new int[b * t];
-        int[] labels = new int[b * t];
-        for (int i = 0; i < b; i++) {
-            int len = t / 2 + r.nextInt(t - t / 2 + 1);
-            for (int j = 0; j < t; j++) {
-                int k = i * t + j;
-                boolean real = j < len;
-                ids[k] = j == 0 ? 2 : real ? 5 + r.nextInt(c.vocabSize() - 5) : 0;
-                masks[k] = real ? 1 : 0;
-                boolean picked = real && j > 0 && r.nextDouble() < 0.15;
-                labels[k] = picked ? ids[k] : -100;
-                mlmIds[k] = picked ? 4 : ids[k];
-            }
-        }
-        int g = s / c.patchSize();
-        boolean[] patchMasks = new boolean[b * g * g];
-        for (int i = 0; i < patchMasks.length; i++) {
-            patchMasks[i] = r.nextDouble() < 0.4;
-        }
-        int[] imageIds = new int[b];
-        for (int i = 0; i < b; i++) {
-            imageIds[i] = i;
-        }
-        return Batch.builder(b)
-                .images(s, px)
-                .text(t, ids, masks)
-                .mlm(mlmIds, labels)
-                .imageIds(imageIds)
-                .patchMasks(g * g, patchMasks)
-                .build();
     }
 
     private static long[] toLong(int[] a) {

@@ -456,7 +456,13 @@ public final class VlmoModel extends Module {
      */
     public NDArray logitScale(ParameterStore ps, NDArray like, boolean vl, boolean training) {
         NDArray s = value(ps, vl ? logitVlScale : logitScale, like, training);
-        return s.getManager() == like.getManager() ? s : local(s.mul(Engines.scalar(s, 1f)), like);
+        if (s.getManager() == like.getManager()) {
+            return s;
+        }
+        // a copy autograd records, owned by the computation: the factor too, or each call would
+        // leave a scalar behind in the parameter's manager for as long as the model lives
+        NDArray one = like.getManager().full(new Shape(), 1f, s.getDataType());
+        return local(s.mul(one), like);
     }
 
     // ------------------------------------------------------------------ save and load

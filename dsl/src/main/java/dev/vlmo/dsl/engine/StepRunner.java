@@ -93,6 +93,62 @@ public final class StepRunner implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Random inputs in the layout the stages' collators write, for benchmarks and tests: pixels in
+     * [-1, 1], texts of {@code Nt/2} to {@code Nt} tokens padded to {@code Nt}, 15% of the real
+     * tokens after [CLS] masked for MLM, 40% of the patches masked for MIM, image ids 0..b-1.
+     *
+     * @param c the model's configuration (image size, text length, vocabulary)
+     * @param b the batch size
+     * @param r the source of randomness
+     * @return the batch
+     */
+    public static Batch randomBatch(dev.vlmo.model.VlmoConfig c, int b, java.util.Random r) {
+        int s = c.imageSize();
+        int t = c.maxTextLen();
+        float[] px = new float[b * 3 * s * s];
+        for (int i = 0; i < px.length; i++) {
+            px[i] = r.nextFloat() * 2 - 1;
+        }
+        int[] ids = new int[b * t];
+        int[] masks = new int[b * t];
+        int[] mlmIds = new int[b * t];
+        int[] labels = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            int len = t / 2 + r.nextInt(t - t / 2 + 1);
+            for (int j = 0; j < t; j++) {
+                int k = i * t + j;
+                boolean real = j < len;
+                ids[k] = j == 0 ? 2 : real ? 5 + r.nextInt(c.vocabSize() - 5) : 0;
+                masks[k] = real ? 1 : 0;
+                boolean picked = real && j > 0 && r.nextDouble() < 0.15;
+                labels[k] = picked ? ids[k] : -100;
+                mlmIds[k] = picked ? 4 : ids[k];
+            }
+        }
+        int g = s / c.patchSize();
+        boolean[] patchMasks = new boolean[b * g * g];
+        for (int i = 0; i < patchMasks.length; i++) {
+            patchMasks[i] = r.nextDouble() < 0.4;
+        }
+        int[] imageIds = new int[b];
+        for (int i = 0; i < b; i++) {
+            imageIds[i] = i;
+        }
+        return Batch.builder(b)
+                .images(s, px)
+                .text(t, ids, masks)
+                .mlm(mlmIds, labels)
+                .imageIds(imageIds)
+                .patchMasks(g * g, patchMasks)
+                .build();
+    }
+
+    /** The manager that owns the model, its gradients and the optimizer state (for tests). */
+    ai.djl.ndarray.NDManager root() {
+        return trainer.root();
+    }
+
     @Override
     public void close() {
         trainer.root().close();
