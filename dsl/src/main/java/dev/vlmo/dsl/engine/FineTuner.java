@@ -426,9 +426,9 @@ public final class FineTuner {
                 if (every > 0 && (step + 1) % every == 0 && step + 1 < total) {
                     checkpoint(step + 1, train, opt);
                 }
-                java.util.function.IntConsumer hook = afterStep;
+                java.util.function.ObjIntConsumer<NDManager> hook = afterStep;
                 if (hook != null) {
-                    hook.accept(step + 1);
+                    hook.accept(root, step + 1);
                 }
             }
         }
@@ -444,8 +444,11 @@ public final class FineTuner {
         return t;
     }
 
-    /** Called after each finished step (tests use it to stop a fine-tune part way). */
-    static volatile java.util.function.IntConsumer afterStep;
+    /**
+     * Called after each finished step with the manager that owns the model and the optimizer state
+     * (tests use it to stop a fine-tune part way and to count what it holds).
+     */
+    static volatile java.util.function.ObjIntConsumer<NDManager> afterStep;
 
     /** The folder of a fine-tune's checkpoint, inside its directory. */
     static final String CHECKPOINT = "checkpoint";

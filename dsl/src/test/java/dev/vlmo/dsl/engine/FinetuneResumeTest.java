@@ -84,7 +84,7 @@ class FinetuneResumeTest {
         Path b = dir.resolve("b");
         try (Run r = PRETRAIN.run(on(cpu()).quiet().precision(precision).runDir(b))) {
             FineTuner.afterStep =
-                    step -> {
+                    (root, step) -> {
                         if (step == 3) {
                             throw new Killed();
                         }

@@ -7,13 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vlmo.datasets.batch.Batch;
 import dev.vlmo.dsl.Dsl;
+import dev.vlmo.dsl.Finetune;
+import dev.vlmo.dsl.FinetuneRun;
 import dev.vlmo.dsl.Fixtures;
 import dev.vlmo.dsl.Plan;
 import dev.vlmo.dsl.Precision;
+import dev.vlmo.dsl.Run;
 import dev.vlmo.dsl.Stage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -65,6 +71,30 @@ class StepMemoryTest {
                         grown < 96L << 20,
                         "resident memory grew by " + (grown >> 20) + " MiB over 300 steps");
             }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"vqa", "nlvr2", "retrieval", "classification"})
+    void aFineTuneStepLeavesNoArraysBehind(String task, @TempDir Path dir) {
+        Finetune f =
+                switch (task) {
+                    case "vqa" -> Dsl.vqa();
+                    case "nlvr2" -> Dsl.nlvr2();
+                    case "retrieval" -> Dsl.retrieval();
+                    default -> Dsl.classification();
+                };
+        List<Integer> held = new ArrayList<>();
+        FineTuner.afterStep = (root, step) -> held.add(root.getManagedArrays().size());
+        try (Run r = Fixtures.pretrainedTiny().run(Fixtures.quiet(dir));
+                FinetuneRun ft = r.finetune(f.steps(12).batchSize(4).checkpointEvery(0))) {
+            assertEquals(12, held.size(), "steps seen");
+            for (int i = 3; i < held.size(); i++) {
+                assertEquals(
+                        held.get(2), held.get(i), task + ": arrays held after step " + (i + 1));
+            }
+        } finally {
+            FineTuner.afterStep = null;
         }
     }
 
