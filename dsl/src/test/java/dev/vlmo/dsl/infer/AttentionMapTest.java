@@ -19,7 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Attention maps of one pair through the inference API. */
+/** Attention maps of one pair through the inference API, and what repeated calls leave behind. */
 class AttentionMapTest {
 
     static NDManager m;
@@ -54,6 +54,31 @@ class AttentionMapTest {
 
     private static Predictor predictor(int textLength) {
         return new Predictor(model, m, false, tok, textLength, null, null, null);
+    }
+
+    @Test
+    void repeatedInferenceHoldsNoMoreArrays() {
+        // a model serving requests keeps only its weights: every call frees what it made
+        Predictor p = predictor(32).batchSize(3);
+        java.util.ArrayList<ImageRef> images = new java.util.ArrayList<>();
+        java.util.ArrayList<String> texts = new java.util.ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            images.add(world.image(SyntheticWorld.Split.TEST, i));
+            texts.add(world.captionsOf(SyntheticWorld.Split.TEST, i).get(0));
+        }
+        int before = m.getManagedArrays().size();
+        int[] held = new int[3];
+        for (int round = 0; round < 3; round++) {
+            p.embedImages(images);
+            p.embedTexts(texts);
+            p.match(images, texts);
+            p.indexImages(images).search(texts.get(0), 3);
+            p.attention(images.get(0), texts.get(0));
+            held[round] = m.getManagedArrays().size();
+        }
+        for (int round = 0; round < 3; round++) {
+            assertEquals(before, held[round], "arrays held after round " + (round + 1));
+        }
     }
 
     @Test
