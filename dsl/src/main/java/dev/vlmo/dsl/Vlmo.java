@@ -247,8 +247,6 @@ public final class Vlmo {
                             dev.vlmo.model.checkpoint.CheckpointExporter.stateDict(
                                     new dev.vlmo.model.VlmoModel(c).initialize(m));
                 }
-            } else if (startFrom.getFileName().toString().endsWith(".pt")) {
-                weights = dev.vlmo.model.checkpoint.TorchCheckpoint.read(startFrom);
             } else {
                 weights = readParams(c, runtime.engine());
             }
@@ -266,13 +264,15 @@ public final class Vlmo {
     }
 
     /**
-     * Reads a run's {@code model.params}: written by a model of this configuration, with or without
-     * the masked-image-modelling head (a run with a vision stage) and task heads.
+     * Reads the checkpoint to start from: a PyTorch file, or a run's {@code model.params} written
+     * by a model of this configuration, with or without the masked-image-modelling head (a run with
+     * a vision stage) and task heads.
      */
     private java.util.Map<String, dev.vlmo.model.checkpoint.TensorData> readParams(
             VlmoConfig c, String engine) throws java.io.IOException {
         try (ai.djl.ndarray.NDManager m = dev.vlmo.model.Engines.newManager(engine)) {
-            return new dev.vlmo.model.VlmoModel(c).readStateDict(startFrom, m);
+            return dev.vlmo.model.checkpoint.CheckpointImporter.read(
+                    new dev.vlmo.model.VlmoModel(c), startFrom, m);
         } catch (dev.vlmo.model.checkpoint.CheckpointMismatchException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

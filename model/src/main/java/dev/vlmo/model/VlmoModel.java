@@ -560,11 +560,10 @@ public final class VlmoModel extends Module {
         }
         if (lead != 1) { // every block of ours writes version 1 first
             String what =
-                    lead == 'P'
-                            ? "a zip archive (a PyTorch checkpoint? give it the .pt extension)"
-                            : lead == 0x80
-                                    ? "a pickle (a PyTorch checkpoint? give it the .pt extension)"
-                                    : "not a parameter file written by a run";
+                    lead == 'P' || lead == 0x80
+                            ? "a PyTorch checkpoint, not a run's parameters: CheckpointImporter"
+                                    + " reads it, with or without the .pt extension"
+                            : "not a parameter file written by a run";
             throw new dev.vlmo.model.checkpoint.CheckpointMismatchException(
                     file.toString(), what, List.of(), List.of());
         }

@@ -132,22 +132,13 @@ public final class Trainer {
                 // ours or the reference's, leniently: a run that had other heads (a stage-1 run's
                 // MIM head, a fine-tune's classifier) still starts this description's model
                 var report =
-                        start.getFileName().toString().endsWith(".pt")
-                                ? dev.vlmo.model.checkpoint.CheckpointImporter.load(
-                                        model,
-                                        root,
-                                        start,
-                                        dev.vlmo.model.checkpoint.CheckpointImporter.Options
-                                                .LENIENT)
-                                : dev.vlmo.model.checkpoint.CheckpointImporter.load(
-                                        model,
-                                        root,
-                                        model.readStateDict(start, root),
-                                        start.toString(),
-                                        dev.vlmo.model.checkpoint.CheckpointImporter.Options
-                                                .LENIENT);
+                        dev.vlmo.model.checkpoint.CheckpointImporter.load(
+                                model,
+                                root,
+                                start,
+                                dev.vlmo.model.checkpoint.CheckpointImporter.Options.LENIENT);
                 if (!report.complete() || !report.adapted().isEmpty()) {
-                    System.err.println(startReport(report));
+                    System.err.println("started from " + report.summary());
                 }
             }
         }
@@ -549,31 +540,5 @@ public final class Trainer {
                     mlmLabels == null ? null : mlmLabels.get(idx),
                     ids);
         }
-    }
-
-    /** What a start from a checkpoint left out, by top-level module, for the console. */
-    static String startReport(dev.vlmo.model.checkpoint.LoadReport r) {
-        return "started from "
-                + r.source()
-                + ": "
-                + r.loaded().size()
-                + " parameters loaded"
-                + (r.missing().isEmpty()
-                        ? ""
-                        : "; not in the file, so initialised: " + modules(r.missing()))
-                + (r.unexpected().isEmpty()
-                        ? ""
-                        : "; in the file but not in this model, so left out: "
-                                + modules(r.unexpected()))
-                + (r.adapted().isEmpty() ? "" : "; adapted: " + String.join("; ", r.adapted()));
-    }
-
-    private static java.util.Set<String> modules(java.util.List<String> keys) {
-        java.util.Set<String> out = new java.util.TreeSet<>();
-        for (String k : keys) {
-            int dot = k.indexOf('.');
-            out.add(dot < 0 ? k : k.substring(0, dot));
-        }
-        return out;
     }
 }

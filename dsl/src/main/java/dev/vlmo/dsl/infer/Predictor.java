@@ -119,28 +119,20 @@ public final class Predictor implements AutoCloseable {
         NDManager m = Engines.newManager(null);
         try {
             VlmoModel model = new VlmoModel(config).initialize(m);
-            if (checkpoint.getFileName().toString().endsWith(".pt")) {
-                CheckpointImporter.load(model, m, checkpoint, CheckpointImporter.Options.LENIENT);
-            } else {
-                // a pretraining run's file may hold its MIM head, which inference leaves out
-                LoadReport r =
-                        CheckpointImporter.load(
-                                model,
-                                m,
-                                model.readStateDict(checkpoint, m),
-                                checkpoint.toString(),
-                                CheckpointImporter.Options.LENIENT);
-                if (!r.missing().isEmpty()) {
-                    throw new IOException(
-                            checkpoint
-                                    + " has no weights for "
-                                    + r.missing().size()
-                                    + " parameters of this "
-                                    + config.name()
-                                    + " model (e.g. "
-                                    + r.missing().get(0)
-                                    + "): give the configuration it was trained with");
-                }
+            // leniently: a pretraining run's file may hold its MIM head, which inference leaves out
+            LoadReport r =
+                    CheckpointImporter.load(
+                            model, m, checkpoint, CheckpointImporter.Options.LENIENT);
+            if (!r.missing().isEmpty()) {
+                throw new IOException(
+                        checkpoint
+                                + " has no weights for "
+                                + r.missing().size()
+                                + " parameters of this "
+                                + config.name()
+                                + " model (e.g. "
+                                + r.missing().get(0)
+                                + "): give the configuration it was trained with");
             }
             return new Predictor(
                     model, m, true, tokenizer, config.maxTextLen(), answers, null, null);

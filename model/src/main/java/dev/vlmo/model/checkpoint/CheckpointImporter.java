@@ -77,7 +77,8 @@ public final class CheckpointImporter {
      *
      * @param model the model; initialised on the manager first if it is not yet
      * @param manager the manager for the model's arrays if it needs initialising
-     * @param file a {@code .pt} file written by {@code torch.save} or {@link CheckpointExporter}
+     * @param file a file written by {@code torch.save} or {@link CheckpointExporter}, or a run's
+     *     {@code model.params} (see {@link #read})
      * @param options strict or lenient, reference or BEiT keys
      * @return what was loaded, missing, unexpected, ignored and adapted
      * @throws CheckpointFormatException if the file is not a readable checkpoint
@@ -86,8 +87,28 @@ public final class CheckpointImporter {
      */
     public static LoadReport load(VlmoModel model, NDManager manager, Path file, Options options)
             throws IOException {
-        Map<String, TensorData> stateDict = TorchCheckpoint.read(file);
-        return load(model, manager, stateDict, file.toString(), options);
+        return load(model, manager, read(model, file, manager), file.toString(), options);
+    }
+
+    /**
+     * Reads either kind of checkpoint, told apart by its content rather than its name: a run's
+     * {@code model.params} (DJL's parameter format, whose first byte is a block version of 1) with
+     * {@link VlmoModel#readStateDict}, whichever heads its writer had; anything else with {@link
+     * TorchCheckpoint#read}, which names what the file is when it is no PyTorch checkpoint.
+     *
+     * @param model the model whose configuration a run's file is read against (not changed)
+     * @param file the checkpoint
+     * @param manager a manager for temporary arrays
+     * @return parameter name to tensor
+     * @throws IOException if the file cannot be read or is neither kind
+     */
+    public static Map<String, TensorData> read(VlmoModel model, Path file, NDManager manager)
+            throws IOException {
+        int lead;
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            lead = in.read();
+        }
+        return lead == 1 ? model.readStateDict(file, manager) : TorchCheckpoint.read(file);
     }
 
     /**

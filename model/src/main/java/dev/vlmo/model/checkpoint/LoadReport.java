@@ -40,6 +40,36 @@ public record LoadReport(
         return missing.isEmpty() && unexpected.isEmpty();
     }
 
+    /**
+     * One line for a console: the count loaded, and by top-level module what the checkpoint lacked
+     * (left as initialised), what only it had (left out), and what was adapted.
+     *
+     * @return the summary
+     */
+    public String summary() {
+        return source
+                + ": "
+                + loaded.size()
+                + " parameters loaded"
+                + (missing.isEmpty()
+                        ? ""
+                        : "; not in the file, so initialised: " + modules(missing))
+                + (unexpected.isEmpty()
+                        ? ""
+                        : "; in the file but not in this model, so left out: "
+                                + modules(unexpected))
+                + (adapted.isEmpty() ? "" : "; adapted: " + String.join("; ", adapted));
+    }
+
+    private static java.util.Set<String> modules(List<String> keys) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (String k : keys) {
+            int dot = k.indexOf('.');
+            out.add(dot < 0 ? k : k.substring(0, dot));
+        }
+        return out;
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder();
