@@ -21,8 +21,6 @@ import dev.vlmo.dsl.Stage;
 import dev.vlmo.dsl.Vlmo;
 import dev.vlmo.dsl.engine.StepRunner;
 import dev.vlmo.model.Engines;
-import dev.vlmo.model.ImageEncoding;
-import dev.vlmo.model.TextEncoding;
 import dev.vlmo.model.VlmoConfig;
 import dev.vlmo.model.VlmoModel;
 import java.util.LinkedHashMap;
@@ -160,17 +158,15 @@ final class OurSide implements AutoCloseable {
             ParameterStore ps = new ParameterStore(sm, false);
             NDArray out =
                     switch (workload.kind()) {
-                        case INFER_IMAGE -> model.encodeImage(ps, images, false, false).itc();
-                        case INFER_TEXT -> model.encodeText(ps, ids, mask, false, false).itc();
+                        case INFER_IMAGE -> model.embedImages(ps, images);
+                        case INFER_TEXT -> model.embedTexts(ps, ids, mask);
                         case INFER_PAIR ->
                                 model.itmLogits(
-                                        ps,
-                                        model.encodePair(ps, ids, mask, images, 1, false).pooled(),
-                                        false);
+                                        ps, model.poolPairs(ps, ids, mask, images, 1), false);
                         case RETRIEVE_DUAL -> {
-                            ImageEncoding ie = model.encodeImage(ps, images, false, false);
-                            TextEncoding te = model.encodeText(ps, ids, mask, false, false);
-                            yield ie.itc().matMul(te.itc().transpose()); // (N, N)
+                            NDArray ie = model.embedImages(ps, images);
+                            NDArray te = model.embedTexts(ps, ids, mask);
+                            yield ie.matMul(te.transpose()); // (N, N)
                         }
                         case RETRIEVE_FUSION -> fusionScores(sm);
                         default -> throw new IllegalStateException(workload.kind().id());
@@ -203,7 +199,7 @@ final class OurSide implements AutoCloseable {
                 cmask.attach(cm);
                 NDArray cimg = images.get(r);
                 cimg.attach(cm);
-                NDArray pooled = model.encodePair(cps, ci, cmask, cimg, 1, false).pooled();
+                NDArray pooled = model.poolPairs(cps, ci, cmask, cimg, 1);
                 NDArray score = model.itmLogits(cps, pooled, false).get(":, 1");
                 score.attach(sm);
                 scores.add(score);

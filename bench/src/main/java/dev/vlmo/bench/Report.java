@@ -107,6 +107,16 @@ final class Report {
                 true,
                 machinePeak);
         table(s, "## Inference (no gradients)", results, false, machinePeak);
+        if (results.stream().anyMatch(r -> !r.workload().kind().training())) {
+            s.append(
+                    "Inference on our side goes through the API a user calls"
+                            + " (`VlmoModel.embedImages`, `embedTexts`, `poolPairs`), which"
+                            + " computes the last block for the [CLS] token alone, the only token"
+                            + " these outputs read (keys and values still come from every token;"
+                            + " same numbers as the full pass, `ClsOnlyInferenceTest`). The"
+                            + " PyTorch side runs the reference's full pass. Both MFU columns"
+                            + " count the full pass's FLOPs.\n\n");
+        }
         retrieval(s, results);
         memory(s, results);
         s.append("## Raw times (seconds per repetition)\n\n");
@@ -212,9 +222,10 @@ final class Report {
         s.append("## Retrieval: dual encoder against fusion encoder\n\n");
         s.append(
                 "Scoring N images against N texts: the dual encoder embeds each image and each"
-                        + " text once and takes N x N dot products; the fusion encoder runs"
-                        + " encodePair and the ITM head on all N x N pairs (in chunks of 64). Same"
-                        + " candidates, same model; times in seconds (medians).\n\n");
+                        + " text once and takes N x N dot products; the fusion encoder pools"
+                        + " every one of the N x N pairs (`poolPairs`) and scores it with the ITM"
+                        + " head (in chunks of 64). Same candidates, same model; times in seconds"
+                        + " (medians).\n\n");
         s.append(
                 "| preset | candidates | ours dual | ours fusion | fusion / dual | PyTorch dual |"
                         + " PyTorch fusion | fusion / dual |\n");

@@ -25,11 +25,11 @@ public record Workload(Kind kind, String preset, int batch) {
         INFER_IMAGE("infer-image", "image encoding"),
         /** Text encoding with the language expert (dual-encoder side), no gradients. */
         INFER_TEXT("infer-text", "text encoding"),
-        /** Fusion-encoder pair scoring (encodePair + ITM head), no gradients. */
+        /** Fusion-encoder pair scoring (poolPairs + ITM head), no gradients. */
         INFER_PAIR("infer-pair", "pair scoring (ITM)"),
         /** Retrieval by the dual encoder: embed N images and N texts, N x N dot products. */
         RETRIEVE_DUAL("retrieve-dual", "dual encoder: N images + N texts, dot products"),
-        /** Retrieval by the fusion encoder: encodePair + ITM on all N x N pairs. */
+        /** Retrieval by the fusion encoder: poolPairs + ITM on all N x N pairs. */
         RETRIEVE_FUSION("retrieve-fusion", "fusion encoder: ITM on all N x N pairs");
 
         private final String id;

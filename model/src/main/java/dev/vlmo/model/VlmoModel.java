@@ -13,6 +13,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.training.initializer.NormalInitializer;
 import dev.vlmo.model.nn.Attention;
+import dev.vlmo.model.nn.Autocast;
 import dev.vlmo.model.nn.Embedding;
 import dev.vlmo.model.nn.Heads;
 import dev.vlmo.model.nn.Linear;
@@ -252,7 +253,7 @@ public final class VlmoModel extends Module {
         NDArray x = transformer.visualEmbed(ps, images, maskToken, patchMask, training);
         x = x.add(tokenTypes.row(ps, 1, x, training));
         NDArray rel = relativeBias(ps, x, "image", training);
-        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, withVlPath, training);
+        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, withVlPath, training, false);
         NDArray hidden = transformer.norm(ps, h.last, training);
         NDArray itc = normalise(itcImageProj.forward(ps, first(hidden), training));
         NDArray vl = null;
@@ -281,7 +282,7 @@ public final class VlmoModel extends Module {
         int t = (int) ids.getShape().get(1);
         NDArray rel = relativeBias(ps, x, "text:" + t, training);
         NDArray keyBias = keyBias(mask);
-        Hidden h = run(ps, x, keyBias, rel, Route.TEXT, 0, withVlPath, training);
+        Hidden h = run(ps, x, keyBias, rel, Route.TEXT, 0, withVlPath, training, false);
         NDArray hidden = transformer.norm(ps, h.last, training);
         NDArray itc = normalise(itcTextProj.forward(ps, first(hidden), training));
         NDArray vl = null;
@@ -311,45 +312,97 @@ public final class VlmoModel extends Module {
             NDArray images,
             int imageTokenType,
             boolean training) {
-        checkText(ids, mask);
-        checkImages(images, "images");
-        long bt = ids.getShape().get(0);
-        long bi = images.getShape().get(0);
-        if (bt != bi) {
-            throw new IllegalArgumentException(
-                    "batch sizes differ: "
-                            + bt
-                            + " texts and "
-                            + bi
-                            + " images; pass one image"
-                            + " per text");
-        }
-        if (imageTokenType < 1 || imageTokenType >= config.tokenTypes()) {
-            throw new IllegalArgumentException(
-                    "imageTokenType must be 1"
-                            + (config.tokenTypes() > 2 ? " or 2" : " (2 needs withNlvr2(true))")
-                            + ", got "
-                            + imageTokenType);
-        }
-        NDArray text = textEmbeddings.forward(ps, ids, training);
-        text = text.add(tokenTypes.row(ps, 0, text, training));
-        NDArray image = transformer.visualEmbed(ps, images, null, null, training);
-        image = image.add(tokenTypes.row(ps, imageTokenType, image, training));
-        NDArray x = NDArrays.concat(new NDList(text, image), 1);
+        NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, training);
         int t = (int) ids.getShape().get(1);
-        NDArray fullMask =
-                NDArrays.concat(
-                        new NDList(
-                                mask.toType(DataType.FLOAT32, false),
-                                mask.getManager().ones(new Shape(bi, config.imageTokens()))),
-                        1);
-        NDArray rel = relativeBias(ps, x, "pair:" + t, training);
-        Hidden h = run(ps, x, keyBias(fullMask), rel, Route.PAIR, t, false, training);
+        Hidden h = run(ps, in[0], in[1], in[2], Route.PAIR, t, false, training, false);
         NDArray hidden = transformer.norm(ps, h.last, training);
         NDArray textFeats = hidden.get(new NDIndex(":, :{}", t));
         NDArray imageFeats = hidden.get(new NDIndex(":, {}:", t));
         return new PairEncoding(
                 hidden, textFeats, imageFeats, pooler.forward(ps, hidden, training));
+    }
+
+    /**
+     * The dual encoder's image embeddings: the same as {@code encodeImage(ps, images, false,
+     * false).itc()} with less work, as only the [CLS] token is read: the last block computes its
+     * query, attention output and expert for [CLS] alone (keys and values still come from every
+     * token). Inference only (no gradients, fp32).
+     *
+     * @param ps the parameter store
+     * @param images (B, 3, S, S), normalised
+     * @return (B, D) L2-normalised embeddings
+     */
+    public NDArray embedImages(ParameterStore ps, NDArray images) {
+        checkImages(images, "images");
+        if (!clsOnlyApplies()) {
+            return encodeImage(ps, images, false, false).itc();
+        }
+        NDArray x = transformer.visualEmbed(ps, images, null, null, false);
+        x = x.add(tokenTypes.row(ps, 1, x, false));
+        NDArray rel = relativeBias(ps, x, "image", false);
+        NDArray cls = firstHidden(ps, x, null, rel, Route.IMAGE, 0);
+        return normalise(itcImageProj.forward(ps, cls, false));
+    }
+
+    /**
+     * The dual encoder's text embeddings: the same as {@code encodeText(ps, ids, mask, false,
+     * false).itc()} with the last block computed for [CLS] alone (see {@link #embedImages}).
+     *
+     * @param ps the parameter store
+     * @param ids (B, T) token ids, [CLS] first
+     * @param mask (B, T) with 1 for real tokens and 0 for padding
+     * @return (B, D) L2-normalised embeddings
+     */
+    public NDArray embedTexts(ParameterStore ps, NDArray ids, NDArray mask) {
+        checkText(ids, mask);
+        if (!clsOnlyApplies()) {
+            return encodeText(ps, ids, mask, false, false).itc();
+        }
+        NDArray x = textEmbeddings.forward(ps, ids, false);
+        x = x.add(tokenTypes.row(ps, 0, x, false));
+        int t = (int) ids.getShape().get(1);
+        NDArray rel = relativeBias(ps, x, "text:" + t, false);
+        NDArray cls = firstHidden(ps, x, keyBias(mask), rel, Route.TEXT, 0);
+        return normalise(itcTextProj.forward(ps, cls, false));
+    }
+
+    /**
+     * The fusion encoder's pooled vectors (input of the ITM, VQA and NLVR2 heads): the same as
+     * {@code encodePair(ps, ids, mask, images, imageTokenType, false).pooled()} with the last block
+     * computed for [CLS] alone (see {@link #embedImages}).
+     *
+     * @param ps the parameter store
+     * @param ids (B, T) token ids
+     * @param mask (B, T) with 1 for real tokens and 0 for padding
+     * @param images (B, 3, S, S), normalised
+     * @param imageTokenType 1, or 2 for the second image of an NLVR2 pair
+     * @return (B, D) pooled vectors
+     */
+    public NDArray poolPairs(
+            ParameterStore ps, NDArray ids, NDArray mask, NDArray images, int imageTokenType) {
+        if (!clsOnlyApplies()) {
+            return encodePair(ps, ids, mask, images, imageTokenType, false).pooled();
+        }
+        NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, false);
+        int t = (int) ids.getShape().get(1);
+        NDArray cls = firstHidden(ps, in[0], in[1], in[2], Route.PAIR, t);
+        return pooler.forward(ps, cls.expandDims(1), false);
+    }
+
+    /**
+     * Whether the [CLS]-only last block may be used: not while attention maps are recorded (they
+     * hold every row) and not inside an autocast scope (the shortcut is written for fp32).
+     */
+    private boolean clsOnlyApplies() {
+        return Autocast.current() == null
+                && !transformer.block(transformer.depth() - 1).attention().hasProbe();
+    }
+
+    /** Runs the blocks with the last one for token 0 alone; the final norm of [CLS]: (B, D). */
+    private NDArray firstHidden(
+            ParameterStore ps, NDArray x, NDArray keyBias, NDArray rel, Route route, int t) {
+        Hidden h = run(ps, x, keyBias, rel, route, t, false, false, true);
+        return transformer.norm(ps, h.last, false).squeeze(1);
     }
 
     /**
@@ -652,8 +705,56 @@ public final class VlmoModel extends Module {
 
     // ------------------------------------------------------------------ internals
 
+    /** Checks a pair batch and embeds it: the sequence (text, then image), key bias, rel. bias. */
+    private NDArray[] pairInput(
+            ParameterStore ps,
+            NDArray ids,
+            NDArray mask,
+            NDArray images,
+            int imageTokenType,
+            boolean training) {
+        checkText(ids, mask);
+        checkImages(images, "images");
+        long bt = ids.getShape().get(0);
+        long bi = images.getShape().get(0);
+        if (bt != bi) {
+            throw new IllegalArgumentException(
+                    "batch sizes differ: "
+                            + bt
+                            + " texts and "
+                            + bi
+                            + " images; pass one image"
+                            + " per text");
+        }
+        if (imageTokenType < 1 || imageTokenType >= config.tokenTypes()) {
+            throw new IllegalArgumentException(
+                    "imageTokenType must be 1"
+                            + (config.tokenTypes() > 2 ? " or 2" : " (2 needs withNlvr2(true))")
+                            + ", got "
+                            + imageTokenType);
+        }
+        NDArray text = textEmbeddings.forward(ps, ids, training);
+        text = text.add(tokenTypes.row(ps, 0, text, training));
+        NDArray image = transformer.visualEmbed(ps, images, null, null, training);
+        image = image.add(tokenTypes.row(ps, imageTokenType, image, training));
+        NDArray x = NDArrays.concat(new NDList(text, image), 1);
+        int t = (int) ids.getShape().get(1);
+        NDArray fullMask =
+                NDArrays.concat(
+                        new NDList(
+                                mask.toType(DataType.FLOAT32, false),
+                                mask.getManager().ones(new Shape(bi, config.imageTokens()))),
+                        1);
+        NDArray rel = relativeBias(ps, x, "pair:" + t, training);
+        return new NDArray[] {x, keyBias(fullMask), rel};
+    }
+
     private record Hidden(NDArray last, NDArray vl) {}
 
+    /**
+     * Runs the blocks; with {@code firstOnly} (inference without the VL path) the last block
+     * computes token 0 alone and {@code last} is (B, 1, D).
+     */
     private Hidden run(
             ParameterStore ps,
             NDArray x,
@@ -662,7 +763,8 @@ public final class VlmoModel extends Module {
             Route route,
             int textLen,
             boolean withVl,
-            boolean training) {
+            boolean training,
+            boolean firstOnly) {
         int start = config.vlStart();
         NDArray entering = start == 0 ? x : null;
         // every layer's (H, N, N) block in one split, as the reference's torch.chunk: its backward
@@ -671,6 +773,10 @@ public final class VlmoModel extends Module {
         for (int i = 0; i < transformer.depth(); i++) {
             MultiwayBlock b = transformer.block(i);
             NDArray bias = perLayer == null ? null : perLayer.get(i);
+            if (firstOnly && i == transformer.depth() - 1) {
+                x = scoped(x, in -> b.forwardFirst(ps, in, keyBias, bias, route, textLen));
+                continue;
+            }
             x = scoped(x, in -> b.forward(ps, in, keyBias, bias, route, textLen, training));
             if (i == start - 1) {
                 entering = x;

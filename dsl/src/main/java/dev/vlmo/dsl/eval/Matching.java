@@ -109,8 +109,8 @@ public final class Matching {
             NDArray txt = m.create(ids, new Shape(n, textLen));
             NDArray msk = m.create(mask, new Shape(n, textLen));
             // hard negative: the other image's caption the dual encoder ranks highest for image i
-            NDArray ie = model.encodeImage(ps, img, false, false).itc();
-            NDArray te = model.encodeText(ps, txt, msk, false, false).itc();
+            NDArray ie = model.embedImages(ps, img);
+            NDArray te = model.embedTexts(ps, txt, msk);
             float[] sim = ie.matMul(te.transpose()).toFloatArray();
             int[] hard = new int[n];
             int[][] easy = new int[RANDOM_NEGATIVES][n];
@@ -175,10 +175,7 @@ public final class Matching {
         }
         NDArray sel = m.create(idx);
         NDArray logits =
-                model.itmLogits(
-                        ps,
-                        model.encodePair(ps, txt.get(sel), msk.get(sel), img, 1, false).pooled(),
-                        false);
+                model.itmLogits(ps, model.poolPairs(ps, txt.get(sel), msk.get(sel), img, 1), false);
         float[] l = logits.toFloatArray();
         float[] out = new float[textOf.length];
         for (int i = 0; i < out.length; i++) {

@@ -12,7 +12,6 @@ import dev.vlmo.datasets.text.Encoding;
 import dev.vlmo.datasets.text.WordPieceTokenizer;
 import dev.vlmo.model.AttentionRecording;
 import dev.vlmo.model.Engines;
-import dev.vlmo.model.PairEncoding;
 import dev.vlmo.model.VlmoConfig;
 import dev.vlmo.model.VlmoModel;
 import dev.vlmo.model.checkpoint.CheckpointImporter;
@@ -189,7 +188,7 @@ public final class Predictor implements AutoCloseable {
                 images.size(),
                 (from, k, m, ps) -> {
                     NDArray x = pixels(images.subList(from, from + k), m);
-                    rows(model.encodeImage(ps, x, false, false).itc(), out, from);
+                    rows(model.embedImages(ps, x), out, from);
                 });
         return out;
     }
@@ -206,7 +205,7 @@ public final class Predictor implements AutoCloseable {
                 texts.size(),
                 (from, k, m, ps) -> {
                     NDArray[] t = text(texts.subList(from, from + k), m);
-                    rows(model.encodeText(ps, t[0], t[1], false, false).itc(), out, from);
+                    rows(model.embedTexts(ps, t[0], t[1]), out, from);
                 });
         return out;
     }
@@ -252,8 +251,8 @@ public final class Predictor implements AutoCloseable {
                 (from, k, m, ps) -> {
                     NDArray x = pixels(images.subList(from, from + k), m);
                     NDArray[] t = text(texts.subList(from, from + k), m);
-                    PairEncoding p = model.encodePair(ps, t[0], t[1], x, 1, false);
-                    positive(model.itmLogits(ps, p.pooled(), false), out, from);
+                    NDArray pooled = model.poolPairs(ps, t[0], t[1], x, 1);
+                    positive(model.itmLogits(ps, pooled, false), out, from);
                 });
         return out;
     }
@@ -342,8 +341,8 @@ public final class Predictor implements AutoCloseable {
                 (from, k, m, ps) -> {
                     NDArray x = pixels(images.subList(from, from + k), m);
                     NDArray[] t = text(questions.subList(from, from + k), m);
-                    PairEncoding p = model.encodePair(ps, t[0], t[1], x, 1, false);
-                    rows(model.vqaLogits(ps, p.pooled(), false), out, from);
+                    NDArray pooled = model.poolPairs(ps, t[0], t[1], x, 1);
+                    rows(model.vqaLogits(ps, pooled, false), out, from);
                 });
         return out;
     }
@@ -391,8 +390,8 @@ public final class Predictor implements AutoCloseable {
                     NDArray[] t = text(statements.subList(from, from + k), m);
                     NDArray a = pixels(left.subList(from, from + k), m);
                     NDArray b = pixels(right.subList(from, from + k), m);
-                    NDArray pa = model.encodePair(ps, t[0], t[1], a, 1, false).pooled();
-                    NDArray pb = model.encodePair(ps, t[0], t[1], b, 2, false).pooled();
+                    NDArray pa = model.poolPairs(ps, t[0], t[1], a, 1);
+                    NDArray pb = model.poolPairs(ps, t[0], t[1], b, 2);
                     positive(model.nlvr2Logits(ps, pa, pb, false), out, from);
                 });
         return out;

@@ -3,6 +3,7 @@ package dev.vlmo.model.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -66,6 +67,46 @@ public final class Attention extends Module {
      */
     public boolean hasProbe() {
         return probe != null;
+    }
+
+    /**
+     * Attends for the first token only: the query of token 0 against the keys and values of all
+     * tokens, the same numbers as row 0 of {@link #forward} for a third of the projections' and a
+     * fraction of the logits' work. For inference passes whose result is read from the [CLS] token
+     * alone (embeddings, pooled pair vectors); no gradients, fp32 (outside {@link Autocast}).
+     *
+     * @param ps the parameter store
+     * @param x input (B, N, D)
+     * @param keyBias key-padding bias (B, 1, 1, N), or null
+     * @param relBias relative position bias (H, N, N), or null
+     * @return output (B, 1, D)
+     */
+    public NDArray forwardFirst(ParameterStore ps, NDArray x, NDArray keyBias, NDArray relBias) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        long n = s.get(1);
+        long d = s.get(2);
+        NDArray qb = value(ps, qBias, x, false);
+        NDArray vb = value(ps, vBias, x, false);
+        NDArray zero = x.getManager().zeros(qb.getShape(), qb.getDataType(), qb.getDevice());
+        NDArray kvBias = local(NDArrays.concat(new NDList(zero, vb)), x);
+        NDArray q = qkv.forwardRows(ps, x.get(new NDIndex(":, :1")), qb, 0, d);
+        NDArray kv = qkv.forwardRows(ps, x, kvBias, d, 3 * d); // (B, N, 2D)
+        kv = kv.reshape(b, n, 2, heads, d / heads).transpose(2, 0, 3, 1, 4); // (2, B, H, N, d)
+        NDList parts = kv.split(2, 0);
+        NDArray k = parts.get(0).squeeze(0);
+        NDArray v = parts.get(1).squeeze(0);
+        q = q.reshape(b, 1, heads, d / heads).transpose(0, 2, 1, 3); // (B, H, 1, d)
+        q = q.mul(Engines.scalar(q, scale));
+        NDArray logits = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, 1, N)
+        if (relBias != null) {
+            logits = logits.add(relBias.get(new NDIndex(":, :1")).expandDims(0));
+        }
+        if (keyBias != null) {
+            logits = logits.add(keyBias);
+        }
+        NDArray out = logits.softmax(-1).matMul(v).reshape(b, 1, d); // (B, H, 1, d) -> (B, 1, D)
+        return proj.forward(ps, out, false);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.vlmo.model.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
@@ -100,6 +101,25 @@ public final class Linear extends Module {
     public NDArray forwardWithBiasHalf(
             ParameterStore ps, NDArray x, NDArray explicitBias, boolean training) {
         return apply(ps, x, explicitBias, true, training);
+    }
+
+    /**
+     * Applies output rows {@code [from, to)} of the layer with an explicit bias, outside autocast
+     * and gradients: {@code x W[from:to]^T + bias} (inference passes that need part of a fused
+     * projection).
+     *
+     * @param ps the parameter store
+     * @param x input, shape (..., in)
+     * @param explicitBias the bias to add, shape (to - from)
+     * @param from the first output row
+     * @param to one past the last output row
+     * @return output, shape (..., to - from)
+     */
+    public NDArray forwardRows(
+            ParameterStore ps, NDArray x, NDArray explicitBias, long from, long to) {
+        // the slice would otherwise belong to the parameter's manager and live as long as it
+        NDArray w = local(value(ps, weight, x, false).get(new NDIndex("{}:{}", from, to)), x);
+        return ai.djl.nn.core.Linear.linear(x, w, explicitBias).singletonOrThrow();
     }
 
     /**

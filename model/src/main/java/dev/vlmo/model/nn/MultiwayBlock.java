@@ -193,6 +193,51 @@ public final class MultiwayBlock extends Module {
         }
     }
 
+    /**
+     * Applies the block to the first token only (attending to all tokens), the same numbers as row
+     * 0 of {@link #forward}; for the last block of an inference pass read at [CLS] alone. In a pair
+     * sequence without a vision-language expert the first token is text ([CLS] of the text).
+     *
+     * @param ps the parameter store
+     * @param x input (B, N, D)
+     * @param keyBias key-padding bias (B, 1, 1, N), or null
+     * @param relBias this layer's relative position bias (H, N, N), or null
+     * @param route which experts the tokens go to
+     * @param textLen the number of text tokens at the start of the sequence (PAIR route only)
+     * @return output (B, 1, D)
+     */
+    public NDArray forwardFirst(
+            ParameterStore ps,
+            NDArray x,
+            NDArray keyBias,
+            NDArray relBias,
+            Route route,
+            int textLen) {
+        NDArray a = attn.forwardFirst(ps, norm1.forward(ps, x, false), keyBias, relBias);
+        NDArray x0 = x.get(new NDIndex(":, :1")).add(scaled(ps, gamma1, a, false));
+        Route r = route;
+        if (r == Route.PAIR) {
+            r = mlpVl != null ? Route.VL : textLen > 0 ? Route.TEXT : Route.IMAGE;
+        }
+        switch (r) {
+            case IMAGE -> {
+                return x0.add(expert(ps, norm2Imag, mlpImag, x0, false));
+            }
+            case TEXT -> {
+                return x0.add(expert(ps, norm2Text, mlpText, x0, false));
+            }
+            case VL -> {
+                if (mlpVl == null) {
+                    throw new IllegalStateException(
+                            "this block has no vision-language expert: only the top vlLayers"
+                                    + " blocks do");
+                }
+                return x0.add(expert(ps, norm2Vl, mlpVl, x0, false));
+            }
+            default -> throw new IllegalArgumentException("unknown route " + route);
+        }
+    }
+
     private NDArray expert(
             ParameterStore ps, LayerNorm norm, Mlp mlp, NDArray x, boolean training) {
         NDArray y = mlp.forward(ps, norm.forward(ps, x, training), training);
