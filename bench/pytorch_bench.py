@@ -119,11 +119,12 @@ def pixel_targets(images, patch):
 
 
 def mim_loss(model, d):
+    """The head at the masked patches only (BEiT's x[bool_masked_pos]), as the Java side."""
     h = image_only(model, d["images"], d["patch_mask"])
-    pred = model.mim_head(h[:, 1:])
-    err = ((pred - pixel_targets(d["images"], model.cfg.patch)) ** 2).mean(-1)  # (B, W*W)
-    m = d["patch_mask"].float()
-    return (err * m).sum() / m.sum().clamp(min=1)
+    m = d["patch_mask"].bool()  # (B, W*W)
+    pred = model.mim_head(h[:, 1:][m])  # (M, 3 P^2)
+    target = pixel_targets(d["images"], model.cfg.patch)[m]
+    return ((pred - target) ** 2).mean()
 
 
 def mlm_loss(model, d):

@@ -93,9 +93,45 @@ public final class Flops {
         return MLM_RATE * c.maxTextLen() * (2 * d * d + 2 * d * c.vocabSize());
     }
 
-    /** The MIM head on every patch of one image. */
+    /** Share of patches that stage 1 masks by default (the MIM head runs on those alone). */
+    static final double MIM_RATE = 0.4;
+
+    /** The MIM head on the masked patches of one image (as BEiT; 40% of them). */
     static double mimHead(VlmoConfig c, int targets) {
-        return (imageTokens(c) - 1) * 2.0 * c.hidden() * targets;
+        return MIM_RATE * (imageTokens(c) - 1) * 2.0 * c.hidden() * targets;
+    }
+
+    /**
+     * A block's forward pass for the first token alone over a sequence of n (inference read at
+     * [CLS]): keys and values of every token, then the query, attention row, output projection and
+     * expert of one token.
+     *
+     * @param c the configuration
+     * @param n the sequence length N
+     * @return FLOPs
+     */
+    public static double clsBlock(VlmoConfig c, long n) {
+        double d = c.hidden();
+        double m = Math.round(c.hidden() * c.mlpRatio());
+        return 2 * n * d * 2 * d + 2 * d * d + 2 * 2 * (double) n * d + 2 * d * d + 2 * 2 * d * m;
+    }
+
+    /** {@link #encodeImage} without the VL path, the last block for [CLS] alone. */
+    static double embedImage(VlmoConfig c) {
+        long n = imageTokens(c);
+        return encodeImage(c, false) - block(c, n) + clsBlock(c, n);
+    }
+
+    /** {@link #encodeText} without the VL path, the last block for [CLS] alone. */
+    static double embedText(VlmoConfig c) {
+        long n = c.maxTextLen();
+        return encodeText(c, false) - block(c, n) + clsBlock(c, n);
+    }
+
+    /** {@link #encodePair} with the last block for [CLS] alone. */
+    static double poolPair(VlmoConfig c) {
+        long n = c.maxTextLen() + imageTokens(c);
+        return encodePair(c) - block(c, n) + clsBlock(c, n);
     }
 
     /**
@@ -118,12 +154,11 @@ public final class Flops {
                                     + 3 * encodePair(c)
                                     + encodePair(c)
                                     + mlmHead(c));
-            case INFER_IMAGE -> b * encodeImage(c, false);
-            case INFER_TEXT -> b * encodeText(c, false);
-            case INFER_PAIR -> b * encodePair(c);
-            case RETRIEVE_DUAL ->
-                    b * (encodeImage(c, false) + encodeText(c, false)) + 2.0 * b * b * c.hidden();
-            case RETRIEVE_FUSION -> b * b * encodePair(c);
+            case INFER_IMAGE -> b * embedImage(c);
+            case INFER_TEXT -> b * embedText(c);
+            case INFER_PAIR -> b * poolPair(c);
+            case RETRIEVE_DUAL -> b * (embedImage(c) + embedText(c)) + 2.0 * b * b * c.hidden();
+            case RETRIEVE_FUSION -> b * b * poolPair(c);
         };
     }
 }

@@ -115,7 +115,9 @@ final class Report {
                             + " these outputs read (keys and values still come from every token;"
                             + " same numbers as the full pass, `ClsOnlyInferenceTest`). The"
                             + " PyTorch side runs the reference's full pass. Both MFU columns"
-                            + " count the full pass's FLOPs.\n\n");
+                            + " count the FLOPs the outputs need (`Flops.clsBlock` for the last"
+                            + " block), as the MLM and MIM heads are counted at the masked"
+                            + " positions alone.\n\n");
         }
         retrieval(s, results);
         memory(s, results);

@@ -27,6 +27,16 @@ class FlopsTest {
     }
 
     @Test
+    void aClsOnlyBlockCostsWhatAFullBlockCostsOverOneToken() {
+        VlmoConfig c = VlmoConfig.small();
+        assertEquals(Flops.block(c, 1), Flops.clsBlock(c, 1), 1e-6);
+        // over 197 tokens it keeps the key and value projections of all of them: about 2/12 of
+        // the block's projections and experts
+        double ratio = Flops.clsBlock(c, 197) / Flops.block(c, 197);
+        assertTrue(ratio > 0.12 && ratio < 0.2, "ratio " + ratio);
+    }
+
+    @Test
     void vlPathAddsTheTopLayersOnce() {
         VlmoConfig c = VlmoConfig.small();
         double without = Flops.encodeText(c, false);

@@ -483,6 +483,23 @@ public final class VlmoModel extends Module {
     }
 
     /**
+     * Applies the masked-image-modelling head to chosen patch states, e.g. only the masked patches
+     * (BEiT computes the head at the masked positions alone).
+     *
+     * @param ps the parameter store
+     * @param patchStates (..., D) final hidden states of patches (not [CLS])
+     * @param training whether this is a training pass
+     * @return (..., targets)
+     */
+    public NDArray mimPatchLogits(ParameterStore ps, NDArray patchStates, boolean training) {
+        if (mimHead == null) {
+            throw new IllegalStateException(
+                    "this model has no MIM head: build it with config.withMimTargets(n)");
+        }
+        return mimHead.forward(ps, patchStates, training);
+    }
+
+    /**
      * Predicts the targets of image patches (masked image modelling head).
      *
      * @param ps the parameter store

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
@@ -93,28 +94,70 @@ final class Objectives {
             Trainer.Inputs x = sh.get(i);
             ImageEncoding e =
                     model.encodeImage(ps(stores, i), x.images(), x.patchMask(), false, true);
-            preds.add(model.mimLogits(ps(stores, i), e.hidden(), true));
-            targets.add(
+            NDArray target =
                     tokens
                             ? visualTokenizer.tokens(
                                     x.images(), (int) x.patchMask().getShape().get(1))
-                            : pixelTargets(x.images(), patch));
-            masks.add(x.patchMask());
+                            : pixelTargets(x.images(), patch);
+            // the head and the loss at the masked patches alone, as BEiT computes them
+            NDArray hidden = e.hidden();
+            long d = hidden.getShape().get(2);
+            NDArray[] rows = maskedRows(x.patchMask());
+            NDArray states = hidden.get(new NDIndex(":, 1:")).reshape(-1, d).get(rows[0]);
+            preds.add(model.mimPatchLogits(ps(stores, i), states, true)); // (M, targets)
+            targets.add(
+                    tokens
+                            ? target.reshape(-1).get(rows[0])
+                            : target.reshape(-1, target.getShape().get(2)).get(rows[0]));
+            masks.add(rows[1]);
         }
+        // one row per masked patch of the global batch: (1, M, ...) for the per-patch losses
+        NDArray pred = Shards.gather(preds, sm).expandDims(0);
+        NDArray target = Shards.gather(targets, sm).expandDims(0);
+        NDArray weight = Shards.gather(masks, sm).expandDims(0);
         NDArray loss =
                 tokens
-                        ? maskedTokenLoss(
-                                Shards.gather(preds, sm),
-                                Shards.gather(targets, sm),
-                                Shards.gather(masks, sm))
-                        : Losses.maskedMse(
-                                Shards.gather(preds, sm),
-                                Shards.gather(targets, sm),
-                                Shards.gather(masks, sm));
+                        ? maskedTokenLoss(pred, target, weight)
+                        : Losses.maskedMse(pred, target, weight);
         Map<String, NDArray> out = new LinkedHashMap<>();
         out.put("loss", loss);
         out.put("mim", loss);
         return out;
+    }
+
+    /**
+     * The masked patches of a (B, P) mask as rows of the flattened (B*P) patches: their indices and
+     * a weight of 1 each. With nothing masked, patch 0 with weight 0 keeps the loss a graph node
+     * (of value 0).
+     *
+     * @param patchMask (B, P) with 1 at masked patches
+     * @return {indices (M), weights (M)}
+     */
+    static NDArray[] maskedRows(NDArray patchMask) {
+        float[] m = patchMask.toType(DataType.FLOAT32, false).toFloatArray();
+        int k = 0;
+        for (float v : m) {
+            if (v > 0.5f) {
+                k++;
+            }
+        }
+        NDManager mgr = patchMask.getManager();
+        if (k == 0) {
+            return new NDArray[] {
+                Engines.owned(mgr.create(new long[] {0})), mgr.create(new float[] {0f})
+            };
+        }
+        long[] rows = new long[k];
+        int j = 0;
+        for (int r = 0; r < m.length; r++) {
+            if (m[r] > 0.5f) {
+                rows[j++] = r;
+            }
+        }
+        float[] ones = new float[k];
+        java.util.Arrays.fill(ones, 1f);
+        // the gather's backward keeps the index: it must live in engine-owned memory
+        return new NDArray[] {Engines.owned(mgr.create(rows)), mgr.create(ones)};
     }
 
     /**
