@@ -116,16 +116,26 @@ public final class Flops {
         return 2 * n * d * 2 * d + 2 * d * d + 2 * 2 * (double) n * d + 2 * d * d + 2 * 2 * d * m;
     }
 
-    /** {@link #encodeImage} without the VL path, the last block for [CLS] alone. */
-    static double embedImage(VlmoConfig c) {
+    /** {@link #encodeImage} with the last block (of each path) for [CLS] alone. */
+    static double clsImage(VlmoConfig c, boolean vlPath) {
         long n = imageTokens(c);
-        return encodeImage(c, false) - block(c, n) + clsBlock(c, n);
+        int lasts = vlPath && c.vlLayers() > 0 ? 2 : 1;
+        return encodeImage(c, vlPath) - lasts * (block(c, n) - clsBlock(c, n));
     }
 
-    /** {@link #encodeText} without the VL path, the last block for [CLS] alone. */
-    static double embedText(VlmoConfig c) {
+    /** {@link #encodeText} with the last block (of each path) for [CLS] alone. */
+    static double clsText(VlmoConfig c, boolean vlPath) {
         long n = c.maxTextLen();
-        return encodeText(c, false) - block(c, n) + clsBlock(c, n);
+        int lasts = vlPath && c.vlLayers() > 0 ? 2 : 1;
+        return encodeText(c, vlPath) - lasts * (block(c, n) - clsBlock(c, n));
+    }
+
+    static double embedImage(VlmoConfig c) {
+        return clsImage(c, false);
+    }
+
+    static double embedText(VlmoConfig c) {
+        return clsText(c, false);
     }
 
     /** {@link #encodePair} with the last block for [CLS] alone. */
@@ -149,9 +159,9 @@ public final class Flops {
             case TRAIN_VL ->
                     3
                             * b
-                            * (encodeImage(c, true)
-                                    + encodeText(c, true)
-                                    + 3 * encodePair(c)
+                            * (clsImage(c, true)
+                                    + clsText(c, true)
+                                    + 3 * poolPair(c)
                                     + encodePair(c)
                                     + mlmHead(c));
             case INFER_IMAGE -> b * embedImage(c);

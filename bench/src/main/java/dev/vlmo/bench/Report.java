@@ -113,7 +113,7 @@ final class Report {
                             + " (`VlmoModel.embedImages`, `embedTexts`, `poolPairs`), which"
                             + " computes the last block for the [CLS] token alone, the only token"
                             + " these outputs read (keys and values still come from every token;"
-                            + " same numbers as the full pass, `ClsOnlyInferenceTest`). The"
+                            + " same numbers as the full pass, `ClsOnlyPassesTest`). The"
                             + " PyTorch side runs the reference's full pass. Both MFU columns"
                             + " count the FLOPs the outputs need (`Flops.clsBlock` for the last"
                             + " block), as the MLM and MIM heads are counted at the masked"

@@ -326,22 +326,14 @@ public final class VlmoModel extends Module {
      * The dual encoder's image embeddings: the same as {@code encodeImage(ps, images, false,
      * false).itc()} with less work, as only the [CLS] token is read: the last block computes its
      * query, attention output and expert for [CLS] alone (keys and values still come from every
-     * token). Inference only (no gradients, fp32).
+     * token). Inference (no gradients); see {@link #encodeImageCls} for training.
      *
      * @param ps the parameter store
      * @param images (B, 3, S, S), normalised
      * @return (B, D) L2-normalised embeddings
      */
     public NDArray embedImages(ParameterStore ps, NDArray images) {
-        checkImages(images, "images");
-        if (!clsOnlyApplies()) {
-            return encodeImage(ps, images, false, false).itc();
-        }
-        NDArray x = transformer.visualEmbed(ps, images, null, null, false);
-        x = x.add(tokenTypes.row(ps, 1, x, false));
-        NDArray rel = relativeBias(ps, x, "image", false);
-        NDArray cls = firstHidden(ps, x, null, rel, Route.IMAGE, 0);
-        return normalise(itcImageProj.forward(ps, cls, false));
+        return encodeImageCls(ps, images, false, false).itc();
     }
 
     /**
@@ -354,22 +346,75 @@ public final class VlmoModel extends Module {
      * @return (B, D) L2-normalised embeddings
      */
     public NDArray embedTexts(ParameterStore ps, NDArray ids, NDArray mask) {
-        checkText(ids, mask);
-        if (!clsOnlyApplies()) {
-            return encodeText(ps, ids, mask, false, false).itc();
-        }
-        NDArray x = textEmbeddings.forward(ps, ids, false);
-        x = x.add(tokenTypes.row(ps, 0, x, false));
-        int t = (int) ids.getShape().get(1);
-        NDArray rel = relativeBias(ps, x, "text:" + t, false);
-        NDArray cls = firstHidden(ps, x, keyBias(mask), rel, Route.TEXT, 0);
-        return normalise(itcTextProj.forward(ps, cls, false));
+        return encodeTextCls(ps, ids, mask, false, false).itc();
     }
 
     /**
-     * The fusion encoder's pooled vectors (input of the ITM, VQA and NLVR2 heads): the same as
-     * {@code encodePair(ps, ids, mask, images, imageTokenType, false).pooled()} with the last block
-     * computed for [CLS] alone (see {@link #embedImages}).
+     * The contrastive embeddings of images, computed for [CLS] alone in the last block (and in the
+     * last block of the VL path): the {@code itc} and {@code vlItc} of {@link #encodeImage}, and in
+     * training the same gradients, for less work (the other tokens' last-block outputs reach no
+     * loss). Inside an {@link Autocast} scope or while attention is recorded, the full pass runs.
+     *
+     * @param ps the parameter store
+     * @param images (B, 3, S, S), normalised
+     * @param withVlPath whether to also run the VL path for the second contrastive term
+     * @param training whether this is a training pass
+     * @return the embeddings
+     */
+    public ClsEncoding encodeImageCls(
+            ParameterStore ps, NDArray images, boolean withVlPath, boolean training) {
+        checkImages(images, "images");
+        if (!clsOnlyApplies()) {
+            ImageEncoding e = encodeImage(ps, images, withVlPath, training);
+            return new ClsEncoding(e.itc(), e.vlItc());
+        }
+        NDArray x = transformer.visualEmbed(ps, images, null, null, training);
+        x = x.add(tokenTypes.row(ps, 1, x, training));
+        NDArray rel = relativeBias(ps, x, "image", training);
+        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, withVlPath, training, true);
+        NDArray itc = normalise(itcImageProj.forward(ps, cls(ps, h.last, training), training));
+        NDArray vl =
+                withVlPath
+                        ? normalise(itcVlImageProj.forward(ps, cls(ps, h.vl, training), training))
+                        : null;
+        return new ClsEncoding(itc, vl);
+    }
+
+    /**
+     * The contrastive embeddings of texts, computed for [CLS] alone in the last block: the {@code
+     * itc} and {@code vlItc} of {@link #encodeText} (see {@link #encodeImageCls}).
+     *
+     * @param ps the parameter store
+     * @param ids (B, T) token ids, [CLS] first
+     * @param mask (B, T) with 1 for real tokens and 0 for padding
+     * @param withVlPath whether to also run the VL path for the second contrastive term
+     * @param training whether this is a training pass
+     * @return the embeddings
+     */
+    public ClsEncoding encodeTextCls(
+            ParameterStore ps, NDArray ids, NDArray mask, boolean withVlPath, boolean training) {
+        checkText(ids, mask);
+        if (!clsOnlyApplies()) {
+            TextEncoding e = encodeText(ps, ids, mask, withVlPath, training);
+            return new ClsEncoding(e.itc(), e.vlItc());
+        }
+        NDArray x = textEmbeddings.forward(ps, ids, training);
+        x = x.add(tokenTypes.row(ps, 0, x, training));
+        int t = (int) ids.getShape().get(1);
+        NDArray rel = relativeBias(ps, x, "text:" + t, training);
+        Hidden h = run(ps, x, keyBias(mask), rel, Route.TEXT, 0, withVlPath, training, true);
+        NDArray itc = normalise(itcTextProj.forward(ps, cls(ps, h.last, training), training));
+        NDArray vl =
+                withVlPath
+                        ? normalise(itcVlTextProj.forward(ps, cls(ps, h.vl, training), training))
+                        : null;
+        return new ClsEncoding(itc, vl);
+    }
+
+    /**
+     * The fusion encoder's pooled vectors (input of the ITM, VQA and NLVR2 heads), inference: the
+     * same as {@code encodePair(ps, ids, mask, images, imageTokenType, false).pooled()} with the
+     * last block computed for [CLS] alone (see {@link #embedImages}).
      *
      * @param ps the parameter store
      * @param ids (B, T) token ids
@@ -380,13 +425,35 @@ public final class VlmoModel extends Module {
      */
     public NDArray poolPairs(
             ParameterStore ps, NDArray ids, NDArray mask, NDArray images, int imageTokenType) {
+        return poolPairs(ps, ids, mask, images, imageTokenType, false);
+    }
+
+    /**
+     * The fusion encoder's pooled vectors with the last block computed for [CLS] alone: {@code
+     * encodePair(...).pooled()}, and in training its gradients (see {@link #encodeImageCls}).
+     *
+     * @param ps the parameter store
+     * @param ids (B, T) token ids
+     * @param mask (B, T) with 1 for real tokens and 0 for padding
+     * @param images (B, 3, S, S), normalised
+     * @param imageTokenType 1, or 2 for the second image of an NLVR2 pair
+     * @param training whether this is a training pass
+     * @return (B, D) pooled vectors
+     */
+    public NDArray poolPairs(
+            ParameterStore ps,
+            NDArray ids,
+            NDArray mask,
+            NDArray images,
+            int imageTokenType,
+            boolean training) {
         if (!clsOnlyApplies()) {
-            return encodePair(ps, ids, mask, images, imageTokenType, false).pooled();
+            return encodePair(ps, ids, mask, images, imageTokenType, training).pooled();
         }
-        NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, false);
+        NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, training);
         int t = (int) ids.getShape().get(1);
-        NDArray cls = firstHidden(ps, in[0], in[1], in[2], Route.PAIR, t);
-        return pooler.forward(ps, cls.expandDims(1), false);
+        Hidden h = run(ps, in[0], in[1], in[2], Route.PAIR, t, false, training, true);
+        return pooler.forward(ps, cls(ps, h.last, training).expandDims(1), training);
     }
 
     /**
@@ -398,11 +465,9 @@ public final class VlmoModel extends Module {
                 && !transformer.block(transformer.depth() - 1).attention().hasProbe();
     }
 
-    /** Runs the blocks with the last one for token 0 alone; the final norm of [CLS]: (B, D). */
-    private NDArray firstHidden(
-            ParameterStore ps, NDArray x, NDArray keyBias, NDArray rel, Route route, int t) {
-        Hidden h = run(ps, x, keyBias, rel, route, t, false, false, true);
-        return transformer.norm(ps, h.last, false).squeeze(1);
+    /** The final norm of a (B, 1, D) [CLS] row: (B, D). */
+    private NDArray cls(ParameterStore ps, NDArray first, boolean training) {
+        return transformer.norm(ps, first, training).squeeze(1);
     }
 
     /**
@@ -769,8 +834,8 @@ public final class VlmoModel extends Module {
     private record Hidden(NDArray last, NDArray vl) {}
 
     /**
-     * Runs the blocks; with {@code firstOnly} (inference without the VL path) the last block
-     * computes token 0 alone and {@code last} is (B, 1, D).
+     * Runs the blocks; with {@code firstOnly} the last block (of the VL path too) computes token 0
+     * alone and {@code last} (and {@code vl}) is (B, 1, D).
      */
     private Hidden run(
             ParameterStore ps,
@@ -790,11 +855,17 @@ public final class VlmoModel extends Module {
         for (int i = 0; i < transformer.depth(); i++) {
             MultiwayBlock b = transformer.block(i);
             NDArray bias = perLayer == null ? null : perLayer.get(i);
-            if (firstOnly && i == transformer.depth() - 1) {
-                x = scoped(x, in -> b.forwardFirst(ps, in, keyBias, bias, route, textLen));
-                continue;
-            }
-            x = scoped(x, in -> b.forward(ps, in, keyBias, bias, route, textLen, training));
+            boolean first = firstOnly && i == transformer.depth() - 1;
+            x =
+                    scoped(
+                            x,
+                            in ->
+                                    first
+                                            ? b.forwardFirst(
+                                                    ps, in, keyBias, bias, route, textLen, training)
+                                            : b.forward(
+                                                    ps, in, keyBias, bias, route, textLen,
+                                                    training));
             if (i == start - 1) {
                 entering = x;
             }
@@ -805,13 +876,18 @@ public final class VlmoModel extends Module {
             for (int i = start; i < transformer.depth(); i++) {
                 MultiwayBlock b = transformer.block(i);
                 NDArray bias = perLayer == null ? null : perLayer.get(i);
+                boolean first = firstOnly && i == transformer.depth() - 1;
                 vl =
                         scoped(
                                 vl,
                                 in ->
-                                        b.forward(
-                                                ps, in, keyBias, bias, Route.VL, textLen,
-                                                training));
+                                        first
+                                                ? b.forwardFirst(
+                                                        ps, in, keyBias, bias, Route.VL, textLen,
+                                                        training)
+                                                : b.forward(
+                                                        ps, in, keyBias, bias, Route.VL, textLen,
+                                                        training));
             }
         }
         return new Hidden(x, vl);

@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import dev.vlmo.dsl.ItmNegatives;
 import dev.vlmo.dsl.Plan;
 import dev.vlmo.dsl.Stage;
+import dev.vlmo.model.ClsEncoding;
 import dev.vlmo.model.Engines;
 import dev.vlmo.model.ImageEncoding;
 import dev.vlmo.model.PairEncoding;
@@ -282,9 +283,10 @@ final class Objectives {
             List<NDArray> txtVl = new ArrayList<>();
             for (int i = 0; i < k; i++) {
                 Trainer.Inputs x = sh.get(i);
-                ImageEncoding ie = model.encodeImage(ps(stores, i), x.images(), s.vlItc(), true);
-                TextEncoding te =
-                        model.encodeText(ps(stores, i), x.ids(), x.mask(), s.vlItc(), true);
+                // only [CLS] is read: the last blocks run for it alone (same loss and gradients)
+                ClsEncoding ie = model.encodeImageCls(ps(stores, i), x.images(), s.vlItc(), true);
+                ClsEncoding te =
+                        model.encodeTextCls(ps(stores, i), x.ids(), x.mask(), s.vlItc(), true);
                 img.add(ie.itc());
                 txt.add(te.itc());
                 if (s.vlItc()) {
@@ -356,8 +358,8 @@ final class Objectives {
                 NDArray ids3 = NDArrays.concat(new NDList(x.ids(), x.ids(), negIds), 0);
                 NDArray mask3 = NDArrays.concat(new NDList(x.mask(), x.mask(), negMask), 0);
                 NDArray img3 = NDArrays.concat(new NDList(x.images(), negImages, x.images()), 0);
-                PairEncoding pe = model.encodePair(ps(stores, i), ids3, mask3, img3, 1, true);
-                logits.add(model.itmLogits(ps(stores, i), pe.pooled(), true));
+                NDArray pooled = model.poolPairs(ps(stores, i), ids3, mask3, img3, 1, true);
+                logits.add(model.itmLogits(ps(stores, i), pooled, true));
             }
             // labels: per shard, per positives then 2 * per negatives
             long[] lab = new long[3 * n];

@@ -72,26 +72,29 @@ public final class Attention extends Module {
     /**
      * Attends for the first token only: the query of token 0 against the keys and values of all
      * tokens, the same numbers as row 0 of {@link #forward} for a third of the projections' and a
-     * fraction of the logits' work. For inference passes whose result is read from the [CLS] token
-     * alone (embeddings, pooled pair vectors); no gradients, fp32 (outside {@link Autocast}).
+     * fraction of the logits' work. For passes whose result is read from the [CLS] token alone
+     * (embeddings, pooled pair vectors), in fp32 (outside {@link Autocast}); in training the
+     * gradients are those of the full pass, as the other rows reach no loss.
      *
      * @param ps the parameter store
      * @param x input (B, N, D)
      * @param keyBias key-padding bias (B, 1, 1, N), or null
      * @param relBias relative position bias (H, N, N), or null
+     * @param training whether this is a training pass
      * @return output (B, 1, D)
      */
-    public NDArray forwardFirst(ParameterStore ps, NDArray x, NDArray keyBias, NDArray relBias) {
+    public NDArray forwardFirst(
+            ParameterStore ps, NDArray x, NDArray keyBias, NDArray relBias, boolean training) {
         Shape s = x.getShape();
         long b = s.get(0);
         long n = s.get(1);
         long d = s.get(2);
-        NDArray qb = value(ps, qBias, x, false);
-        NDArray vb = value(ps, vBias, x, false);
+        NDArray qb = value(ps, qBias, x, training);
+        NDArray vb = value(ps, vBias, x, training);
         NDArray zero = x.getManager().zeros(qb.getShape(), qb.getDataType(), qb.getDevice());
         NDArray kvBias = local(NDArrays.concat(new NDList(zero, vb)), x);
-        NDArray q = qkv.forwardRows(ps, x.get(new NDIndex(":, :1")), qb, 0, d);
-        NDArray kv = qkv.forwardRows(ps, x, kvBias, d, 3 * d); // (B, N, 2D)
+        NDArray q = qkv.forwardRows(ps, x.get(new NDIndex(":, :1")), qb, 0, d, training);
+        NDArray kv = qkv.forwardRows(ps, x, kvBias, d, 3 * d, training); // (B, N, 2D)
         kv = kv.reshape(b, n, 2, heads, d / heads).transpose(2, 0, 3, 1, 4); // (2, B, H, N, d)
         NDList parts = kv.split(2, 0);
         NDArray k = parts.get(0).squeeze(0);
@@ -106,7 +109,7 @@ public final class Attention extends Module {
             logits = logits.add(keyBias);
         }
         NDArray out = logits.softmax(-1).matMul(v).reshape(b, 1, d); // (B, H, 1, d) -> (B, 1, D)
-        return proj.forward(ps, out, false);
+        return proj.forward(ps, out, training);
     }
 
     /**

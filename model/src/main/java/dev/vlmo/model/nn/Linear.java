@@ -104,21 +104,26 @@ public final class Linear extends Module {
     }
 
     /**
-     * Applies output rows {@code [from, to)} of the layer with an explicit bias, outside autocast
-     * and gradients: {@code x W[from:to]^T + bias} (inference passes that need part of a fused
-     * projection).
+     * Applies output rows {@code [from, to)} of the layer with an explicit bias, outside autocast:
+     * {@code x W[from:to]^T + bias} (passes that need part of a fused projection).
      *
      * @param ps the parameter store
      * @param x input, shape (..., in)
      * @param explicitBias the bias to add, shape (to - from)
      * @param from the first output row
      * @param to one past the last output row
+     * @param training whether this is a training pass
      * @return output, shape (..., to - from)
      */
     public NDArray forwardRows(
-            ParameterStore ps, NDArray x, NDArray explicitBias, long from, long to) {
+            ParameterStore ps,
+            NDArray x,
+            NDArray explicitBias,
+            long from,
+            long to,
+            boolean training) {
         // the slice would otherwise belong to the parameter's manager and live as long as it
-        NDArray w = local(value(ps, weight, x, false).get(new NDIndex("{}:{}", from, to)), x);
+        NDArray w = local(value(ps, weight, x, training).get(new NDIndex("{}:{}", from, to)), x);
         return ai.djl.nn.core.Linear.linear(x, w, explicitBias).singletonOrThrow();
     }
 

@@ -195,8 +195,9 @@ public final class MultiwayBlock extends Module {
 
     /**
      * Applies the block to the first token only (attending to all tokens), the same numbers as row
-     * 0 of {@link #forward}; for the last block of an inference pass read at [CLS] alone. In a pair
-     * sequence without a vision-language expert the first token is text ([CLS] of the text).
+     * 0 of {@link #forward}, drop path included (the same random draws); for the last block of a
+     * pass read at [CLS] alone. In a pair sequence without a vision-language expert the first token
+     * is text ([CLS] of the text).
      *
      * @param ps the parameter store
      * @param x input (B, N, D)
@@ -204,6 +205,7 @@ public final class MultiwayBlock extends Module {
      * @param relBias this layer's relative position bias (H, N, N), or null
      * @param route which experts the tokens go to
      * @param textLen the number of text tokens at the start of the sequence (PAIR route only)
+     * @param training whether this is a training pass (drop path active)
      * @return output (B, 1, D)
      */
     public NDArray forwardFirst(
@@ -212,19 +214,23 @@ public final class MultiwayBlock extends Module {
             NDArray keyBias,
             NDArray relBias,
             Route route,
-            int textLen) {
-        NDArray a = attn.forwardFirst(ps, norm1.forward(ps, x, false), keyBias, relBias);
-        NDArray x0 = x.get(new NDIndex(":, :1")).add(scaled(ps, gamma1, a, false));
+            int textLen,
+            boolean training) {
+        NDArray a =
+                attn.forwardFirst(ps, norm1.forward(ps, x, training), keyBias, relBias, training);
+        NDArray x0 =
+                x.get(new NDIndex(":, :1"))
+                        .add(dropPath(scaled(ps, gamma1, a, training), training));
         Route r = route;
         if (r == Route.PAIR) {
             r = mlpVl != null ? Route.VL : textLen > 0 ? Route.TEXT : Route.IMAGE;
         }
         switch (r) {
             case IMAGE -> {
-                return x0.add(expert(ps, norm2Imag, mlpImag, x0, false));
+                return x0.add(expert(ps, norm2Imag, mlpImag, x0, training));
             }
             case TEXT -> {
-                return x0.add(expert(ps, norm2Text, mlpText, x0, false));
+                return x0.add(expert(ps, norm2Text, mlpText, x0, training));
             }
             case VL -> {
                 if (mlpVl == null) {
@@ -232,7 +238,7 @@ public final class MultiwayBlock extends Module {
                             "this block has no vision-language expert: only the top vlLayers"
                                     + " blocks do");
                 }
-                return x0.add(expert(ps, norm2Vl, mlpVl, x0, false));
+                return x0.add(expert(ps, norm2Vl, mlpVl, x0, training));
             }
             default -> throw new IllegalArgumentException("unknown route " + route);
         }
