@@ -735,9 +735,11 @@ public final class FineTuner {
                 for (int i = 0; i < parts.size(); i++) {
                     Trainer.Inputs x = parts.get(i);
                     ParameterStore ps = stores.get(i);
-                    // the full passes: with the [CLS]-only last block, FinetuneDataParallelTest's
-                    // one- and two-device retrieval fine-tunes of its near-degenerate fixture
-                    // (width 32, init std 0.02) part by 1.5e-3 after one AdamW step
+                    // the full passes. The [CLS]-only ones give the same gradients to about 1e-6
+                    // (one or two devices alike), but on FinetuneDataParallelTest's fixture that
+                    // rounding turns the sign of a near-zero gradient entry, which AdamW's first
+                    // step makes a full learning-rate step: the one- and two-device weights then
+                    // part by 1.5e-3 after one step
                     out.add(model.encodeImage(ps, x.images(), false, true).itc());
                     txt.add(model.encodeText(ps, x.ids(), x.mask(), false, true).itc());
                 }
