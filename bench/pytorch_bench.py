@@ -124,7 +124,7 @@ def mim_loss(model, d):
     m = d["patch_mask"].bool()  # (B, W*W)
     pred = model.mim_head(h[:, 1:][m])  # (M, 3 P^2)
     target = pixel_targets(d["images"], model.cfg.patch)[m]
-    return ((pred - target) ** 2).mean()
+    return ((pred - target) ** 2).sum() / max(pred.numel(), 1)  # 0 when nothing is masked
 
 
 def mlm_loss(model, d):

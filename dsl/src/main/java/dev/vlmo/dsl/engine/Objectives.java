@@ -145,7 +145,7 @@ final class Objectives {
         NDManager mgr = patchMask.getManager();
         if (k == 0) {
             return new NDArray[] {
-                Engines.owned(mgr.create(new long[] {0})), mgr.create(new float[] {0f})
+                Engines.owned(mgr.create(new long[] {0})), mgr.zeros(new Shape(1))
             };
         }
         long[] rows = new long[k];
@@ -155,10 +155,8 @@ final class Objectives {
                 rows[j++] = r;
             }
         }
-        float[] ones = new float[k];
-        java.util.Arrays.fill(ones, 1f);
         // the gather's backward keeps the index: it must live in engine-owned memory
-        return new NDArray[] {Engines.owned(mgr.create(rows)), mgr.create(ones)};
+        return new NDArray[] {Engines.owned(mgr.create(rows)), mgr.ones(new Shape(k))};
     }
 
     /**
@@ -283,7 +281,8 @@ final class Objectives {
             List<NDArray> txtVl = new ArrayList<>();
             for (int i = 0; i < k; i++) {
                 Trainer.Inputs x = sh.get(i);
-                // only [CLS] is read: the last blocks run for it alone (same loss and gradients)
+                // only [CLS] is read: the last blocks run for it alone (the same loss and
+                // gradients up to rounding)
                 ClsEncoding ie = model.encodeImageCls(ps(stores, i), x.images(), s.vlItc(), true);
                 ClsEncoding te =
                         model.encodeTextCls(ps(stores, i), x.ids(), x.mask(), s.vlItc(), true);

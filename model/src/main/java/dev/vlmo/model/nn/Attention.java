@@ -71,10 +71,11 @@ public final class Attention extends Module {
 
     /**
      * Attends for the first token only: the query of token 0 against the keys and values of all
-     * tokens, the same numbers as row 0 of {@link #forward} for a third of the projections' and a
-     * fraction of the logits' work. For passes whose result is read from the [CLS] token alone
-     * (embeddings, pooled pair vectors), in fp32 (outside {@link Autocast}); in training the
-     * gradients are those of the full pass, as the other rows reach no loss.
+     * tokens, row 0 of {@link #forward} up to rounding; keys and values are still projected for
+     * every token, the query, the logits and the output projection for one. For passes whose result
+     * is read from the [CLS] token alone (embeddings, pooled pair vectors), outside {@link
+     * Autocast}; in training the gradients are those of the full pass, as the other rows reach no
+     * loss.
      *
      * @param ps the parameter store
      * @param x input (B, N, D)
@@ -101,6 +102,11 @@ public final class Attention extends Module {
         NDArray v = parts.get(1).squeeze(0);
         q = q.reshape(b, 1, heads, d / heads).transpose(0, 2, 1, 3); // (B, H, 1, d)
         q = q.mul(Engines.scalar(q, scale));
+        DataType type = x.getDataType();
+        if (type != DataType.FLOAT32) { // logits in fp32, as in forward
+            q = q.toType(DataType.FLOAT32, false);
+            k = k.toType(DataType.FLOAT32, false);
+        }
         NDArray logits = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, 1, N)
         if (relBias != null) {
             logits = logits.add(relBias.get(new NDIndex(":, :1")).expandDims(0));
@@ -108,7 +114,11 @@ public final class Attention extends Module {
         if (keyBias != null) {
             logits = logits.add(keyBias);
         }
-        NDArray out = logits.softmax(-1).matMul(v).reshape(b, 1, d); // (B, H, 1, d) -> (B, 1, D)
+        NDArray attn = logits.softmax(-1);
+        if (type != DataType.FLOAT32) {
+            attn = attn.toType(type, false);
+        }
+        NDArray out = attn.matMul(v).reshape(b, 1, d); // (B, H, 1, d) -> (B, 1, D)
         return proj.forward(ps, out, training);
     }
 

@@ -230,7 +230,13 @@ public final class MultiwayBlock extends Module {
                 return x0.add(expert(ps, norm2Imag, mlpImag, x0, training));
             }
             case TEXT -> {
-                return x0.add(expert(ps, norm2Text, mlpText, x0, training));
+                NDArray y = x0.add(expert(ps, norm2Text, mlpText, x0, training));
+                if (route == Route.PAIR) {
+                    // the full pass draws the image expert's drop-path mask next: draw it too,
+                    // so that later random draws of the step stay the same
+                    dropPath(y, training);
+                }
+                return y;
             }
             case VL -> {
                 if (mlpVl == null) {
