@@ -106,6 +106,17 @@ final class Report {
                 results,
                 true,
                 machinePeak);
+        if (results.stream().anyMatch(r -> r.workload().kind() == Workload.Kind.TRAIN_VL)) {
+            s.append(
+                    "In the stage 3 step our ITC and ITM passes compute their last block for the"
+                            + " [CLS] token alone, the only token those losses read (the full"
+                            + " pass's gradients, `ClsOnlyPassesTest`; in fp32 only, mixed"
+                            + " precision runs the full passes); the PyTorch side runs the"
+                            + " reference's full passes. Both sides' heads run at the masked"
+                            + " positions alone (MLM: ours, the reference computes every"
+                            + " position; MIM: both, as BEiT). FLOPs count the work the losses"
+                            + " need.\n\n");
+        }
         table(s, "## Inference (no gradients)", results, false, machinePeak);
         if (results.stream().anyMatch(r -> !r.workload().kind().training())) {
             s.append(
