@@ -457,6 +457,115 @@ public final class VlmoModel extends Module {
     }
 
     /**
+     * Final hidden states (after the last LayerNorm) of chosen text positions of a text-only pass:
+     * rows {@code positions} of {@code encodeText(ps, ids, mask, false, training).hidden()}
+     * flattened to (B*T, D), up to rounding, with the last block's output projection and expert run
+     * on those rows alone (a loss that reads masked positions only: MLM). Training gets the full
+     * pass's gradients. Inside an {@link Autocast} scope or while attention is recorded the full
+     * pass runs.
+     *
+     * @param ps the parameter store
+     * @param ids (B, T) token ids
+     * @param mask (B, T) with 1 for real tokens and 0 for padding
+     * @param positions (M) indices into the flattened B*T positions, M at least 1
+     * @param training whether this is a training pass
+     * @return (M, D)
+     */
+    public NDArray encodeTextAt(
+            ParameterStore ps, NDArray ids, NDArray mask, long[] positions, boolean training) {
+        checkText(ids, mask);
+        int t = (int) ids.getShape().get(1);
+        if (!clsOnlyApplies()) {
+            NDArray h = encodeText(ps, ids, mask, false, training).hidden();
+            return h.reshape(-1, h.getShape().get(2)).get(index(h, positions));
+        }
+        NDArray x = textEmbeddings.forward(ps, ids, training);
+        x = x.add(tokenTypes.row(ps, 0, x, training));
+        NDArray rel = relativeBias(ps, x, "text:" + t, training);
+        NDArray out = runRows(ps, x, keyBias(mask), rel, Route.TEXT, positions, t, t, training);
+        return transformer.norm(ps, out, training);
+    }
+
+    /**
+     * Final hidden states of chosen text positions of a pair pass: rows {@code positions} of {@code
+     * encodePair(...).textFeats()} flattened to (B*T, D), up to rounding, with the last block's
+     * output projection and expert run on those rows alone (see {@link #encodeTextAt}).
+     *
+     * @param ps the parameter store
+     * @param ids (B, T) token ids
+     * @param mask (B, T) with 1 for real tokens and 0 for padding
+     * @param images (B, 3, S, S), normalised
+     * @param imageTokenType 1, or 2 for the second image of an NLVR2 pair
+     * @param positions (M) indices into the flattened B*T text positions, M at least 1
+     * @param training whether this is a training pass
+     * @return (M, D)
+     */
+    public NDArray encodePairTextAt(
+            ParameterStore ps,
+            NDArray ids,
+            NDArray mask,
+            NDArray images,
+            int imageTokenType,
+            long[] positions,
+            boolean training) {
+        if (!clsOnlyApplies()) {
+            NDArray f = encodePair(ps, ids, mask, images, imageTokenType, training).textFeats();
+            return f.reshape(-1, f.getShape().get(2)).get(index(f, positions));
+        }
+        NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, training);
+        int t = (int) ids.getShape().get(1);
+        int n = t + config.imageTokens();
+        NDArray out = runRows(ps, in[0], in[1], in[2], Route.PAIR, positions, t, n, training);
+        return transformer.norm(ps, out, training);
+    }
+
+    /** An index array that a gather's backward may keep (engine-owned memory). */
+    private static NDArray index(NDArray like, long[] values) {
+        return Engines.owned(like.getManager().create(values));
+    }
+
+    /**
+     * Runs the blocks with the last one for chosen rows alone: positions index the first {@code t}
+     * tokens of each of the B sequences of n tokens (flattened B*t); returns (M, D).
+     */
+    private NDArray runRows(
+            ParameterStore ps,
+            NDArray x,
+            NDArray keyBias,
+            NDArray rel,
+            Route route,
+            long[] positions,
+            int t,
+            int n,
+            boolean training) {
+        long[] rows = new long[positions.length];
+        long[] sample = new long[positions.length];
+        for (int i = 0; i < positions.length; i++) {
+            sample[i] = positions[i] / t;
+            rows[i] = sample[i] * n + positions[i] % t;
+        }
+        NDArray rowIdx = index(x, rows);
+        NDArray sampleIdx = index(x, sample);
+        int depth = transformer.depth();
+        NDList perLayer = rel == null ? null : rel.split(depth, 0);
+        for (int i = 0; i < depth; i++) {
+            MultiwayBlock b = transformer.block(i);
+            NDArray bias = perLayer == null ? null : perLayer.get(i);
+            boolean last = i == depth - 1;
+            x =
+                    scoped(
+                            x,
+                            in ->
+                                    last
+                                            ? b.forwardRows(
+                                                    ps, in, keyBias, bias, route, rowIdx, sampleIdx,
+                                                    training)
+                                            : b.forward(ps, in, keyBias, bias, route, t, training));
+        }
+        return x;
+    }
+
+    /**
      * Whether the [CLS]-only last block may be used: not while attention maps are recorded (they
      * hold every row) and not inside an autocast scope (the shortcut is written for fp32).
      */

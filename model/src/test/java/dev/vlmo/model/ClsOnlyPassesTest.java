@@ -20,9 +20,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The passes that compute the last block for [CLS] alone ({@code embedImages}, {@code embedTexts},
- * {@code poolPairs}, {@code encodeImageCls}, {@code encodeTextCls}) give the numbers of the full
- * passes they stand for, whatever the positions, experts, padding and token types, and in training
- * the same gradients with drop path active.
+ * {@code poolPairs}, {@code encodeImageCls}, {@code encodeTextCls}) or for chosen text positions
+ * ({@code encodeTextAt}, {@code encodePairTextAt}) give the numbers of the full passes they stand
+ * for, whatever the positions, experts, padding and token types, and in training the same gradients
+ * with drop path active.
  */
 class ClsOnlyPassesTest {
 
@@ -63,6 +64,16 @@ class ClsOnlyPassesTest {
             assertEquals(fullTxt.getShape(), txt.getShape());
             assertTrue(TestSupport.maxAbsDiff(fullTxt, txt) < TOL, label + " texts");
 
+            NDArray fullRows =
+                    rows(model.encodeText(ps, ids, mask, false, false).hidden(), POSITIONS);
+            NDArray someRows = model.encodeTextAt(ps, ids, mask, POSITIONS, false);
+            assertTrue(TestSupport.maxAbsDiff(fullRows, someRows) < TOL, label + " text rows");
+            NDArray pairRows =
+                    rows(model.encodePair(ps, ids, mask, images, 1, false).textFeats(), POSITIONS);
+            NDArray somePairRows =
+                    model.encodePairTextAt(ps, ids, mask, images, 1, POSITIONS, false);
+            assertTrue(TestSupport.maxAbsDiff(pairRows, somePairRows) < TOL, label + " pair rows");
+
             int types = c.tokenTypes() - 1;
             for (int type = 1; type <= types; type++) {
                 NDArray fullPool = model.encodePair(ps, ids, mask, images, type, false).pooled();
@@ -86,7 +97,11 @@ class ClsOnlyPassesTest {
         ImageEncoding ie = model.encodeImage(ps, images, true, true);
         TextEncoding te = model.encodeText(ps, ids, mask, true, true);
         NDArray pooled = model.encodePair(ps, ids, mask, images, 1, true).pooled();
+        NDArray text = model.encodeText(ps, ids, mask, false, true).hidden();
+        NDArray pair = model.encodePair(ps, ids, mask, images, 1, true).textFeats();
         return List.of(
+                rows(text, POSITIONS),
+                rows(pair, POSITIONS),
                 ie.itc(),
                 ie.vlItc(),
                 te.itc(),
@@ -100,13 +115,25 @@ class ClsOnlyPassesTest {
         ClsEncoding ie = model.encodeImageCls(ps, images, true, true);
         ClsEncoding te = model.encodeTextCls(ps, ids, mask, true, true);
         NDArray pooled = model.poolPairs(ps, ids, mask, images, 1, true);
+        NDArray text = model.encodeTextAt(ps, ids, mask, POSITIONS, true);
+        NDArray pair = model.encodePairTextAt(ps, ids, mask, images, 1, POSITIONS, true);
         return List.of(
+                text,
+                pair,
                 ie.itc(),
                 ie.vlItc(),
                 te.itc(),
                 te.vlItc(),
                 model.itmLogits(ps, pooled, true),
                 after(model, ps, images, ids, mask));
+    }
+
+    /** Flattened (B*T) text positions: masked tokens, a padded one (sample 1 has 5 tokens). */
+    private static final long[] POSITIONS = {1, 3, 14, 20, 30, 35};
+
+    private static NDArray rows(NDArray hidden, long[] positions) {
+        NDArray flat = hidden.reshape(-1, hidden.getShape().get(2));
+        return flat.get(flat.getManager().create(positions));
     }
 
     /**

@@ -14,8 +14,6 @@ import dev.vlmo.dsl.Stage;
 import dev.vlmo.model.ClsEncoding;
 import dev.vlmo.model.Engines;
 import dev.vlmo.model.ImageEncoding;
-import dev.vlmo.model.PairEncoding;
-import dev.vlmo.model.TextEncoding;
 import dev.vlmo.model.VlmoModel;
 import dev.vlmo.model.objectives.HardNegatives;
 import dev.vlmo.model.objectives.Losses;
@@ -204,8 +202,14 @@ final class Objectives {
         List<NDArray> labels = new ArrayList<>();
         for (int i = 0; i < sh.size(); i++) {
             Trainer.Inputs x = sh.get(i);
-            TextEncoding e = model.encodeText(ps(stores, i), x.mlmIds(), x.mask(), false, true);
-            masked(model, ps(stores, i), e.hidden(), x.mlmLabels(), logits, labels);
+            ParameterStore store = ps(stores, i);
+            masked(
+                    model,
+                    store,
+                    rows -> model.encodeTextAt(store, x.mlmIds(), x.mask(), rows, true),
+                    x.mlmLabels(),
+                    logits,
+                    labels);
         }
         NDArray loss = Losses.crossEntropy(Shards.gather(logits, sm), Shards.gather(labels, sm));
         Map<String, NDArray> out = new LinkedHashMap<>();
@@ -217,20 +221,19 @@ final class Objectives {
     /**
      * MLM logits and labels of the masked positions only: the loss ignores every other position, so
      * the vocabulary projection (D x V per position, the largest matrix of the model) runs on about
-     * 15% of the rows the reference computes it on, for the same loss.
+     * 15% of the rows the reference computes it on, for the same loss; so do the last block's
+     * output projection and expert ({@code feats} gets the masked positions).
      *
-     * @param feats (B, T, D) text hidden states
+     * @param feats the final hidden states (M, D) at flattened (B*T) positions
      * @param mlmLabels (B, T) token ids at masked positions, {@link Losses#IGNORE} elsewhere
      */
     private static void masked(
             VlmoModel model,
             ParameterStore ps,
-            NDArray feats,
+            java.util.function.Function<long[], NDArray> feats,
             NDArray mlmLabels,
             List<NDArray> logits,
             List<NDArray> labels) {
-        long d = feats.getShape().get(2);
-        NDArray flat = feats.reshape(-1, d); // (B*T, D)
         NDArray lab = mlmLabels.reshape(-1); // (B*T)
         long[] lv = lab.toLongArray();
         int k = 0;
@@ -250,8 +253,8 @@ final class Objectives {
                 rows[j++] = r;
             }
         }
-        NDArray idx = Engines.owned(feats.getManager().create(rows));
-        NDArray l = model.mlmLogits(ps, flat.get(idx).expandDims(0), true); // (1, K, V)
+        NDArray idx = Engines.owned(mlmLabels.getManager().create(rows));
+        NDArray l = model.mlmLogits(ps, feats.apply(rows).expandDims(0), true); // (1, K, V)
         logits.add(l.reshape(-1, l.getShape().get(2)));
         labels.add(lab.get(idx));
     }
@@ -378,9 +381,16 @@ final class Objectives {
             List<NDArray> labels = new ArrayList<>();
             for (int i = 0; i < k; i++) {
                 Trainer.Inputs x = sh.get(i);
-                PairEncoding pe =
-                        model.encodePair(ps(stores, i), x.mlmIds(), x.mask(), x.images(), 1, true);
-                masked(model, ps(stores, i), pe.textFeats(), x.mlmLabels(), logits, labels);
+                ParameterStore store = ps(stores, i);
+                masked(
+                        model,
+                        store,
+                        rows ->
+                                model.encodePairTextAt(
+                                        store, x.mlmIds(), x.mask(), x.images(), 1, rows, true),
+                        x.mlmLabels(),
+                        logits,
+                        labels);
             }
             NDArray mlm = Losses.crossEntropy(Shards.gather(logits, sm), Shards.gather(labels, sm));
             out.put("mlm", mlm);

@@ -135,6 +135,40 @@ public final class Attention extends Module {
      */
     public NDArray forward(
             ParameterStore ps, NDArray x, NDArray keyBias, NDArray relBias, boolean training) {
+        NDArray out = weighted(ps, x, keyBias, relBias, training);
+        return Autocast.current() != null
+                ? proj.forwardHalf(ps, out, training)
+                : proj.forward(ps, out, training);
+    }
+
+    /**
+     * Attends and projects chosen rows only: the rows {@code rows} of {@link #forward}'s (B*N, D)
+     * output up to rounding, with the output projection applied to those rows alone. Outside {@link
+     * Autocast}.
+     *
+     * @param ps the parameter store
+     * @param x input (B, N, D)
+     * @param keyBias key-padding bias (B, 1, 1, N), or null
+     * @param relBias relative position bias (H, N, N), or null
+     * @param rows (M) indices into the flattened B*N tokens
+     * @param training whether this is a training pass
+     * @return output (M, D)
+     */
+    public NDArray forwardRows(
+            ParameterStore ps,
+            NDArray x,
+            NDArray keyBias,
+            NDArray relBias,
+            NDArray rows,
+            boolean training) {
+        long d = x.getShape().get(2);
+        NDArray out = weighted(ps, x, keyBias, relBias, training).reshape(-1, d).get(rows);
+        return proj.forward(ps, out, training);
+    }
+
+    /** The attention-weighted values before the output projection: (B, N, D). */
+    private NDArray weighted(
+            ParameterStore ps, NDArray x, NDArray keyBias, NDArray relBias, boolean training) {
         Shape s = x.getShape();
         long b = s.get(0);
         long n = s.get(1);
@@ -181,10 +215,8 @@ public final class Attention extends Module {
         }
         if (ac != null) {
             // half from here to the projection's output; the residual addition promotes it
-            NDArray weighted = ac.half(attn).matMul(ac.half(v));
-            return proj.forwardHalf(ps, weighted.transpose(0, 2, 1, 3).reshape(b, n, d), training);
+            return ac.half(attn).matMul(ac.half(v)).transpose(0, 2, 1, 3).reshape(b, n, d);
         }
-        NDArray out = attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, d); // (B, N, D)
-        return proj.forward(ps, out, training);
+        return attn.matMul(v).transpose(0, 2, 1, 3).reshape(b, n, d); // (B, N, D)
     }
 }

@@ -250,6 +250,83 @@ public final class MultiwayBlock extends Module {
         }
     }
 
+    /**
+     * Applies the block and keeps chosen tokens only: rows {@code rows} of {@link #forward}'s
+     * output flattened to (B*N, D), up to rounding, drop path included (the same random draws); the
+     * output projection and the expert run on those rows alone. For the last block of a pass whose
+     * loss reads a few tokens (masked positions). In a pair sequence the rows must be text tokens;
+     * outside {@link Autocast}.
+     *
+     * @param ps the parameter store
+     * @param x input (B, N, D)
+     * @param keyBias key-padding bias (B, 1, 1, N), or null
+     * @param relBias this layer's relative position bias (H, N, N), or null
+     * @param route which experts the tokens go to
+     * @param rows (M) indices into the flattened B*N tokens
+     * @param rowSample (M) the sample of each row, in [0, B)
+     * @param training whether this is a training pass (drop path active)
+     * @return output (M, D)
+     */
+    public NDArray forwardRows(
+            ParameterStore ps,
+            NDArray x,
+            NDArray keyBias,
+            NDArray relBias,
+            Route route,
+            NDArray rows,
+            NDArray rowSample,
+            boolean training) {
+        Shape s = x.getShape();
+        long b = s.get(0);
+        NDArray a =
+                attn.forwardRows(
+                        ps, norm1.forward(ps, x, training), keyBias, relBias, rows, training);
+        NDArray xr = x.reshape(-1, s.get(2)).get(rows); // (M, D)
+        xr = xr.add(dropRows(scaled(ps, gamma1, a, training), rowSample, b, training));
+        LayerNorm norm;
+        Mlp mlp;
+        Route r = route == Route.PAIR ? (mlpVl != null ? Route.VL : Route.TEXT) : route;
+        switch (r) {
+            case IMAGE -> {
+                norm = norm2Imag;
+                mlp = mlpImag;
+            }
+            case TEXT -> {
+                norm = norm2Text;
+                mlp = mlpText;
+            }
+            case VL -> {
+                if (mlpVl == null) {
+                    throw new IllegalStateException(
+                            "this block has no vision-language expert: only the top vlLayers"
+                                    + " blocks do");
+                }
+                norm = norm2Vl;
+                mlp = mlpVl;
+            }
+            default -> throw new IllegalArgumentException("unknown route " + route);
+        }
+        NDArray y = mlp.forward(ps, norm.forward(ps, xr, training), training);
+        NDArray out = xr.add(dropRows(scaled(ps, gamma2, y, training), rowSample, b, training));
+        if (route == Route.PAIR && r == Route.TEXT) {
+            // the full pass draws the image expert's drop-path mask next: draw it too
+            dropRows(out, rowSample, b, training);
+        }
+        return out;
+    }
+
+    /** Drop path on rows of several samples: each row takes its sample's draw of a (B, 1, 1). */
+    private NDArray dropRows(NDArray y, NDArray rowSample, long b, boolean training) {
+        if (!training || dropPath == 0f) {
+            return y;
+        }
+        float keep = 1f - dropPath;
+        // the same draw as dropPath makes for the whole (B, N, D) branch
+        NDArray u = y.getManager().randomUniform(0f, 1f, new Shape(b, 1, 1), y.getDataType());
+        NDArray mask = u.add(keep).floor().div(keep).reshape(b, 1).get(rowSample); // (M, 1)
+        return y.mul(mask);
+    }
+
     private NDArray expert(
             ParameterStore ps, LayerNorm norm, Mlp mlp, NDArray x, boolean training) {
         NDArray y = mlp.forward(ps, norm.forward(ps, x, training), training);
