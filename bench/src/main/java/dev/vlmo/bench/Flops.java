@@ -116,6 +116,34 @@ public final class Flops {
         return 2 * n * d * 2 * d + 2 * d * d + 2 * 2 * (double) n * d + 2 * d * d + 2 * 2 * d * m;
     }
 
+    /**
+     * A block's forward pass over n tokens whose output is kept for {@code rows} of them (a loss
+     * that reads masked positions): attention for all, the output projection and expert for the
+     * kept rows.
+     *
+     * @param c the configuration
+     * @param n the sequence length N
+     * @param rows the rows kept
+     * @return FLOPs
+     */
+    public static double rowsBlock(VlmoConfig c, long n, double rows) {
+        double d = c.hidden();
+        double m = Math.round(c.hidden() * c.mlpRatio());
+        return block(c, n) - (n - rows) * (2 * d * d + 2 * 2 * d * m);
+    }
+
+    /** {@link #encodeText} for MLM: the last block's rows at the masked positions. */
+    static double mlmText(VlmoConfig c) {
+        long n = c.maxTextLen();
+        return encodeText(c, false) - block(c, n) + rowsBlock(c, n, MLM_RATE * n);
+    }
+
+    /** {@link #encodePair} for MLM: the last block's rows at the masked text positions. */
+    static double mlmPair(VlmoConfig c) {
+        long n = c.maxTextLen() + imageTokens(c);
+        return encodePair(c) - block(c, n) + rowsBlock(c, n, MLM_RATE * c.maxTextLen());
+    }
+
     /** {@link #encodeImage} with the last block (of each path) for [CLS] alone. */
     static double clsImage(VlmoConfig c, boolean vlPath) {
         long n = imageTokens(c);
@@ -155,14 +183,14 @@ public final class Flops {
         double b = w.batch();
         return switch (w.kind()) {
             case TRAIN_MIM -> 3 * b * (encodeImage(c, false) + mimHead(c, c.mimTargets()));
-            case TRAIN_MLM -> 3 * b * (encodeText(c, false) + mlmHead(c));
+            case TRAIN_MLM -> 3 * b * (mlmText(c) + mlmHead(c));
             case TRAIN_VL ->
                     3
                             * b
                             * (clsImage(c, true)
                                     + clsText(c, true)
                                     + 3 * poolPair(c)
-                                    + encodePair(c)
+                                    + mlmPair(c)
                                     + mlmHead(c));
             case INFER_IMAGE -> b * embedImage(c);
             case INFER_TEXT -> b * embedText(c);

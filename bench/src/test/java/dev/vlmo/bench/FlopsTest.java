@@ -37,6 +37,15 @@ class FlopsTest {
     }
 
     @Test
+    void aBlockKeepingEveryRowIsAFullBlockAndOneRowCostsLessThanAFullBlock() {
+        VlmoConfig c = VlmoConfig.small();
+        assertEquals(Flops.block(c, 40), Flops.rowsBlock(c, 40, 40), 1e-6);
+        // keeping one row: the kv and q projections and the attention stay, proj and expert go
+        assertTrue(Flops.rowsBlock(c, 40, 1) > Flops.clsBlock(c, 40));
+        assertTrue(Flops.rowsBlock(c, 40, 6) < 0.5 * Flops.block(c, 40));
+    }
+
+    @Test
     void vlPathAddsTheTopLayersOnce() {
         VlmoConfig c = VlmoConfig.small();
         double without = Flops.encodeText(c, false);
