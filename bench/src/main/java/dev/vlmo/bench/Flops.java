@@ -138,6 +138,12 @@ public final class Flops {
         return encodeText(c, false) - block(c, n) + rowsBlock(c, n, MLM_RATE * n);
     }
 
+    /** {@link #encodeImage} for MIM: the last block's rows at the masked patches. */
+    static double mimImage(VlmoConfig c) {
+        long n = imageTokens(c);
+        return encodeImage(c, false) - block(c, n) + rowsBlock(c, n, MIM_RATE * (n - 1));
+    }
+
     /** {@link #encodePair} for MLM: the last block's rows at the masked text positions. */
     static double mlmPair(VlmoConfig c) {
         long n = c.maxTextLen() + imageTokens(c);
@@ -182,7 +188,7 @@ public final class Flops {
     public static double of(Workload w, VlmoConfig c) {
         double b = w.batch();
         return switch (w.kind()) {
-            case TRAIN_MIM -> 3 * b * (encodeImage(c, false) + mimHead(c, c.mimTargets()));
+            case TRAIN_MIM -> 3 * b * (mimImage(c) + mimHead(c, c.mimTargets()));
             case TRAIN_MLM -> 3 * b * (mlmText(c) + mlmHead(c));
             case TRAIN_VL ->
                     3

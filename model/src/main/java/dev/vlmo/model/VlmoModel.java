@@ -234,6 +234,22 @@ public final class VlmoModel extends Module {
             NDArray patchMask,
             boolean withVlPath,
             boolean training) {
+        NDArray x = imageInput(ps, images, patchMask, training);
+        NDArray rel = relativeBias(ps, x, "image", training);
+        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, withVlPath, training, false);
+        NDArray hidden = transformer.norm(ps, h.last, training);
+        NDArray itc = normalise(itcImageProj.forward(ps, first(hidden), training));
+        NDArray vl = null;
+        if (withVlPath) {
+            NDArray vh = transformer.norm(ps, h.vl, training);
+            vl = normalise(itcVlImageProj.forward(ps, first(vh), training));
+        }
+        return new ImageEncoding(hidden, itc, vl);
+    }
+
+    /** Checks images (and a patch mask) and embeds them: (B, P+1, D) with the token type. */
+    private NDArray imageInput(
+            ParameterStore ps, NDArray images, NDArray patchMask, boolean training) {
         checkImages(images, "images");
         NDArray maskToken = null;
         if (patchMask != null) {
@@ -251,17 +267,7 @@ public final class VlmoModel extends Module {
             maskToken = value(ps, mimMaskToken, images, training);
         }
         NDArray x = transformer.visualEmbed(ps, images, maskToken, patchMask, training);
-        x = x.add(tokenTypes.row(ps, 1, x, training));
-        NDArray rel = relativeBias(ps, x, "image", training);
-        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, withVlPath, training, false);
-        NDArray hidden = transformer.norm(ps, h.last, training);
-        NDArray itc = normalise(itcImageProj.forward(ps, first(hidden), training));
-        NDArray vl = null;
-        if (withVlPath) {
-            NDArray vh = transformer.norm(ps, h.vl, training);
-            vl = normalise(itcVlImageProj.forward(ps, first(vh), training));
-        }
-        return new ImageEncoding(hidden, itc, vl);
+        return x.add(tokenTypes.row(ps, 1, x, training));
     }
 
     /**
@@ -457,6 +463,39 @@ public final class VlmoModel extends Module {
     }
 
     /**
+     * Final hidden states (after the last LayerNorm) of chosen patches of an image-only pass with
+     * masked patches replaced by the MIM mask token: rows {@code patches} of {@code encodeImage(ps,
+     * images, patchMask, false, training).hidden()} without [CLS], flattened to (B*P, D), up to
+     * rounding, with the last block's output projection and expert run on those rows alone (masked
+     * image modelling reads the masked patches only). Training gets the full pass's gradients;
+     * inside an {@link Autocast} scope or while attention is recorded the full pass runs.
+     *
+     * @param ps the parameter store
+     * @param images (B, 3, S, S), normalised
+     * @param patchMask (B, P) with 1 where a patch is masked
+     * @param patches (M) indices into the flattened B*P patches, M at least 1
+     * @param training whether this is a training pass
+     * @return (M, D)
+     */
+    public NDArray encodeImageAt(
+            ParameterStore ps,
+            NDArray images,
+            NDArray patchMask,
+            long[] patches,
+            boolean training) {
+        int p = config.gridSize() * config.gridSize();
+        if (!clsOnlyApplies()) {
+            NDArray h = encodeImage(ps, images, patchMask, false, training).hidden();
+            NDArray flat = h.get(new NDIndex(":, 1:")).reshape(-1, h.getShape().get(2));
+            return flat.get(index(h, patches));
+        }
+        NDArray x = imageInput(ps, images, patchMask, training);
+        NDArray rel = relativeBias(ps, x, "image", training);
+        NDArray out = runRows(ps, x, null, rel, Route.IMAGE, patches, p, p + 1, 1, training);
+        return transformer.norm(ps, out, training);
+    }
+
+    /**
      * Final hidden states (after the last LayerNorm) of chosen text positions of a text-only pass:
      * rows {@code positions} of {@code encodeText(ps, ids, mask, false, training).hidden()}
      * flattened to (B*T, D), up to rounding, with the last block's output projection and expert run
@@ -538,11 +577,26 @@ public final class VlmoModel extends Module {
             int t,
             int n,
             boolean training) {
+        return runRows(ps, x, keyBias, rel, route, positions, t, n, 0, training);
+    }
+
+    /** {@link #runRows} for positions that start {@code offset} tokens into each sequence. */
+    private NDArray runRows(
+            ParameterStore ps,
+            NDArray x,
+            NDArray keyBias,
+            NDArray rel,
+            Route route,
+            long[] positions,
+            int t,
+            int n,
+            int offset,
+            boolean training) {
         long[] rows = new long[positions.length];
         long[] sample = new long[positions.length];
         for (int i = 0; i < positions.length; i++) {
             sample[i] = positions[i] / t;
-            rows[i] = sample[i] * n + positions[i] % t;
+            rows[i] = sample[i] * n + offset + positions[i] % t;
         }
         NDArray rowIdx = index(x, rows);
         NDArray sampleIdx = index(x, sample);

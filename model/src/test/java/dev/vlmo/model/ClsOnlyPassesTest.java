@@ -208,6 +208,53 @@ class ClsOnlyPassesTest {
         }
     }
 
+    /** A (3, P) patch mask with 6 masked patches; PATCHES lists them flattened. */
+    private static NDArray patchMask(NDManager m, VlmoConfig c) {
+        int p = c.gridSize() * c.gridSize();
+        float[] v = new float[3 * p];
+        for (long i : PATCHES) {
+            v[(int) i] = 1f;
+        }
+        return m.create(v, new Shape(3, p));
+    }
+
+    private static final long[] PATCHES = {0, 5, 15, 17, 30, 47};
+
+    @Test
+    void maskedImageModellingAtTheMaskedPatchesGivesTheFullPassesNumbersAndGradients() {
+        VlmoConfig c = VlmoConfig.tiny().withMimTargets(192).withDropPath(0.3);
+        try (NDManager m = TestSupport.manager()) {
+            Outputs full =
+                    (model, ps, images, ids, mask) -> {
+                        NDArray h =
+                                model.encodeImage(ps, images, patchMask(m, c), false, true)
+                                        .hidden();
+                        return List.of(
+                                rows(h.get(new ai.djl.ndarray.index.NDIndex(":, 1:")), PATCHES),
+                                after(model, ps, images, ids, mask));
+                    };
+            Outputs rows =
+                    (model, ps, images, ids, mask) ->
+                            List.of(
+                                    model.encodeImageAt(ps, images, patchMask(m, c), PATCHES, true),
+                                    after(model, ps, images, ids, mask));
+            List<float[]> weights = new ArrayList<>();
+            float[] fullLoss = new float[1];
+            float[] rowsLoss = new float[1];
+            Map<String, float[]> want = gradients(m, c, full, weights, fullLoss);
+            Map<String, float[]> got = gradients(m, c, rows, weights, rowsLoss);
+            assertEquals(fullLoss[0], rowsLoss[0], 1e-4);
+            for (Map.Entry<String, float[]> e : want.entrySet()) {
+                float[] a = e.getValue();
+                float[] b = got.get(e.getKey());
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(
+                            a[i], b[i], 1e-4 + 1e-4 * Math.abs(a[i]), e.getKey() + "[" + i + "]");
+                }
+            }
+        }
+    }
+
     @Test
     void paddingDoesNotReachTheTextEmbedding() {
         VlmoConfig c = VlmoConfig.tiny();

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
@@ -13,7 +12,6 @@ import dev.vlmo.dsl.Plan;
 import dev.vlmo.dsl.Stage;
 import dev.vlmo.model.ClsEncoding;
 import dev.vlmo.model.Engines;
-import dev.vlmo.model.ImageEncoding;
 import dev.vlmo.model.VlmoModel;
 import dev.vlmo.model.objectives.HardNegatives;
 import dev.vlmo.model.objectives.Losses;
@@ -91,18 +89,18 @@ final class Objectives {
         int patch = model.config().patchSize();
         for (int i = 0; i < sh.size(); i++) {
             Trainer.Inputs x = sh.get(i);
-            ImageEncoding e =
-                    model.encodeImage(ps(stores, i), x.images(), x.patchMask(), false, true);
             NDArray target =
                     tokens
                             ? visualTokenizer.tokens(
                                     x.images(), (int) x.patchMask().getShape().get(1))
                             : pixelTargets(x.images(), patch);
-            // the head and the loss at the masked patches alone, as BEiT computes them
-            NDArray hidden = e.hidden();
-            long d = hidden.getShape().get(2);
-            NDArray[] rows = maskedRows(x.patchMask());
-            NDArray states = hidden.get(new NDIndex(":, 1:")).reshape(-1, d).get(rows[0]);
+            // the last block's output, the head and the loss at the masked patches alone (BEiT
+            // computes the head and the loss there)
+            Masked masked = maskedPositions(x.patchMask());
+            NDArray[] rows = maskedRows(x.patchMask(), masked);
+            NDArray states =
+                    model.encodeImageAt(
+                            ps(stores, i), x.images(), x.patchMask(), masked.positions(), true);
             preds.add(model.mimPatchLogits(ps(stores, i), states, true)); // (M, targets)
             targets.add(
                     tokens
@@ -130,9 +128,26 @@ final class Objectives {
      * (of value 0).
      *
      * @param patchMask (B, P) with 1 at masked patches
+     * @param masked the positions read from it
      * @return {indices (M), weights (M)}
      */
-    static NDArray[] maskedRows(NDArray patchMask) {
+    private static NDArray[] maskedRows(NDArray patchMask, Masked masked) {
+        NDManager mgr = patchMask.getManager();
+        long k = masked.positions().length;
+        // the gather's backward keeps the index: it must live in engine-owned memory
+        return new NDArray[] {
+            Engines.owned(mgr.create(masked.positions())),
+            masked.none() ? mgr.zeros(new Shape(k)) : mgr.ones(new Shape(k))
+        };
+    }
+
+    /**
+     * Masked patches as indices into the flattened B*P patches; with nothing masked, patch 0 and
+     * {@code none} (the loss weighs it 0).
+     */
+    record Masked(long[] positions, boolean none) {}
+
+    static Masked maskedPositions(NDArray patchMask) {
         float[] m = patchMask.toType(DataType.FLOAT32, false).toFloatArray();
         int k = 0;
         for (float v : m) {
@@ -140,11 +155,8 @@ final class Objectives {
                 k++;
             }
         }
-        NDManager mgr = patchMask.getManager();
         if (k == 0) {
-            return new NDArray[] {
-                Engines.owned(mgr.create(new long[] {0})), mgr.zeros(new Shape(1))
-            };
+            return new Masked(new long[] {0}, true);
         }
         long[] rows = new long[k];
         int j = 0;
@@ -153,8 +165,7 @@ final class Objectives {
                 rows[j++] = r;
             }
         }
-        // the gather's backward keeps the index: it must live in engine-owned memory
-        return new NDArray[] {Engines.owned(mgr.create(rows)), mgr.ones(new Shape(k))};
+        return new Masked(rows, false);
     }
 
     /**
