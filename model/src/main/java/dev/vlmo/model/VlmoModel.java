@@ -234,17 +234,8 @@ public final class VlmoModel extends Module {
             NDArray patchMask,
             boolean withVlPath,
             boolean training) {
-        NDArray x = imageInput(ps, images, patchMask, training);
-        NDArray rel = relativeBias(ps, x, "image", training);
-        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, withVlPath, training, false);
-        NDArray hidden = transformer.norm(ps, h.last, training);
-        NDArray itc = normalise(itcImageProj.forward(ps, first(hidden), training));
-        NDArray vl = null;
-        if (withVlPath) {
-            NDArray vh = transformer.norm(ps, h.vl, training);
-            vl = normalise(itcVlImageProj.forward(ps, first(vh), training));
-        }
-        return new ImageEncoding(hidden, itc, vl);
+        return imagePass(
+                ps, imageInput(ps, images, patchMask, training), withVlPath, training, null);
     }
 
     /** Checks images (and a patch mask) and embeds them: (B, P+1, D) with the token type. */
@@ -271,6 +262,51 @@ public final class VlmoModel extends Module {
     }
 
     /**
+     * The image-only pass from embedded images; with a {@code last} strategy the hidden states hold
+     * the tokens it keeps, [CLS] first.
+     */
+    private ImageEncoding imagePass(
+            ParameterStore ps, NDArray x, boolean withVl, boolean training, LastBlock last) {
+        NDArray rel = relativeBias(ps, x, "image", training);
+        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, withVl, training, last);
+        NDArray hidden = transformer.norm(ps, h.last, training);
+        NDArray vl = withVl ? contrast(ps, itcVlImageProj, h.vl, training) : null;
+        return new ImageEncoding(
+                hidden, normalise(itcImageProj.forward(ps, first(hidden), training)), vl);
+    }
+
+    /** The text-only pass; with a {@code last} strategy as {@link #imagePass}. */
+    private TextEncoding textPass(
+            ParameterStore ps,
+            NDArray ids,
+            NDArray mask,
+            boolean withVl,
+            boolean training,
+            LastBlock last) {
+        NDArray[] in = textInput(ps, ids, mask, training);
+        Hidden h = run(ps, in[0], in[1], in[2], Route.TEXT, 0, withVl, training, last);
+        NDArray hidden = transformer.norm(ps, h.last, training);
+        NDArray vl = withVl ? contrast(ps, itcVlTextProj, h.vl, training) : null;
+        return new TextEncoding(
+                hidden, normalise(itcTextProj.forward(ps, first(hidden), training)), vl);
+    }
+
+    /** The L2-normalised projection of a path's final [CLS] (after the last norm). */
+    private NDArray contrast(ParameterStore ps, Heads.Fc proj, NDArray path, boolean training) {
+        NDArray cls = first(transformer.norm(ps, path, training));
+        return normalise(proj.forward(ps, cls, training));
+    }
+
+    /** Checks texts and embeds them: the sequence, its key-padding bias and relative bias. */
+    private NDArray[] textInput(ParameterStore ps, NDArray ids, NDArray mask, boolean training) {
+        checkText(ids, mask);
+        NDArray x = textEmbeddings.forward(ps, ids, training);
+        x = x.add(tokenTypes.row(ps, 0, x, training));
+        int t = (int) ids.getShape().get(1);
+        return new NDArray[] {x, keyBias(mask), relativeBias(ps, x, "text:" + t, training)};
+    }
+
+    /**
      * Encodes texts with the language expert in every layer (the text side of the dual encoder).
      *
      * @param ps the parameter store
@@ -282,21 +318,7 @@ public final class VlmoModel extends Module {
      */
     public TextEncoding encodeText(
             ParameterStore ps, NDArray ids, NDArray mask, boolean withVlPath, boolean training) {
-        checkText(ids, mask);
-        NDArray x = textEmbeddings.forward(ps, ids, training);
-        x = x.add(tokenTypes.row(ps, 0, x, training));
-        int t = (int) ids.getShape().get(1);
-        NDArray rel = relativeBias(ps, x, "text:" + t, training);
-        NDArray keyBias = keyBias(mask);
-        Hidden h = run(ps, x, keyBias, rel, Route.TEXT, 0, withVlPath, training, false);
-        NDArray hidden = transformer.norm(ps, h.last, training);
-        NDArray itc = normalise(itcTextProj.forward(ps, first(hidden), training));
-        NDArray vl = null;
-        if (withVlPath) {
-            NDArray vh = transformer.norm(ps, h.vl, training);
-            vl = normalise(itcVlTextProj.forward(ps, first(vh), training));
-        }
-        return new TextEncoding(hidden, itc, vl);
+        return textPass(ps, ids, mask, withVlPath, training, null);
     }
 
     /**
@@ -320,7 +342,7 @@ public final class VlmoModel extends Module {
             boolean training) {
         NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, training);
         int t = (int) ids.getShape().get(1);
-        Hidden h = run(ps, in[0], in[1], in[2], Route.PAIR, t, false, training, false);
+        Hidden h = run(ps, in[0], in[1], in[2], Route.PAIR, t, false, training, null);
         NDArray hidden = transformer.norm(ps, h.last, training);
         NDArray textFeats = hidden.get(new NDIndex(":, :{}", t));
         NDArray imageFeats = hidden.get(new NDIndex(":, {}:", t));
@@ -369,21 +391,14 @@ public final class VlmoModel extends Module {
      */
     public ClsEncoding encodeImageCls(
             ParameterStore ps, NDArray images, boolean withVlPath, boolean training) {
-        checkImages(images, "images");
-        if (!clsOnlyApplies()) {
-            ImageEncoding e = encodeImage(ps, images, withVlPath, training);
-            return new ClsEncoding(e.itc(), e.vlItc());
-        }
-        NDArray x = transformer.visualEmbed(ps, images, null, null, training);
-        x = x.add(tokenTypes.row(ps, 1, x, training));
-        NDArray rel = relativeBias(ps, x, "image", training);
-        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, withVlPath, training, true);
-        NDArray itc = normalise(itcImageProj.forward(ps, cls(ps, h.last, training), training));
-        NDArray vl =
-                withVlPath
-                        ? normalise(itcVlImageProj.forward(ps, cls(ps, h.vl, training), training))
-                        : null;
-        return new ClsEncoding(itc, vl);
+        ImageEncoding e =
+                imagePass(
+                        ps,
+                        imageInput(ps, images, null, training),
+                        withVlPath,
+                        training,
+                        first(ps, training));
+        return new ClsEncoding(e.itc(), e.vlItc());
     }
 
     /**
@@ -399,22 +414,8 @@ public final class VlmoModel extends Module {
      */
     public ClsEncoding encodeTextCls(
             ParameterStore ps, NDArray ids, NDArray mask, boolean withVlPath, boolean training) {
-        checkText(ids, mask);
-        if (!clsOnlyApplies()) {
-            TextEncoding e = encodeText(ps, ids, mask, withVlPath, training);
-            return new ClsEncoding(e.itc(), e.vlItc());
-        }
-        NDArray x = textEmbeddings.forward(ps, ids, training);
-        x = x.add(tokenTypes.row(ps, 0, x, training));
-        int t = (int) ids.getShape().get(1);
-        NDArray rel = relativeBias(ps, x, "text:" + t, training);
-        Hidden h = run(ps, x, keyBias(mask), rel, Route.TEXT, 0, withVlPath, training, true);
-        NDArray itc = normalise(itcTextProj.forward(ps, cls(ps, h.last, training), training));
-        NDArray vl =
-                withVlPath
-                        ? normalise(itcVlTextProj.forward(ps, cls(ps, h.vl, training), training))
-                        : null;
-        return new ClsEncoding(itc, vl);
+        TextEncoding e = textPass(ps, ids, mask, withVlPath, training, first(ps, training));
+        return new ClsEncoding(e.itc(), e.vlItc());
     }
 
     /**
@@ -453,13 +454,11 @@ public final class VlmoModel extends Module {
             NDArray images,
             int imageTokenType,
             boolean training) {
-        if (!clsOnlyApplies()) {
-            return encodePair(ps, ids, mask, images, imageTokenType, training).pooled();
-        }
         NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, training);
         int t = (int) ids.getShape().get(1);
-        Hidden h = run(ps, in[0], in[1], in[2], Route.PAIR, t, false, training, true);
-        return pooler.forward(ps, cls(ps, h.last, training).expandDims(1), training);
+        LastBlock last = first(ps, training);
+        Hidden h = run(ps, in[0], in[1], in[2], Route.PAIR, t, false, training, last);
+        return pooler.forward(ps, transformer.norm(ps, h.last, training), training);
     }
 
     /**
@@ -467,8 +466,8 @@ public final class VlmoModel extends Module {
      * masked patches replaced by the MIM mask token: rows {@code patches} of {@code encodeImage(ps,
      * images, patchMask, false, training).hidden()} without [CLS], flattened to (B*P, D), up to
      * rounding, with the last block's output projection and expert run on those rows alone (masked
-     * image modelling reads the masked patches only). Training gets the full pass's gradients;
-     * inside an {@link Autocast} scope or while attention is recorded the full pass runs.
+     * image modelling reads the masked patches only). Training gets the full pass's gradients; also
+     * under {@link Autocast} and while attention is recorded (every map whole).
      *
      * @param ps the parameter store
      * @param images (B, 3, S, S), normalised
@@ -484,15 +483,11 @@ public final class VlmoModel extends Module {
             long[] patches,
             boolean training) {
         int p = config.gridSize() * config.gridSize();
-        if (!clsOnlyApplies()) {
-            NDArray h = encodeImage(ps, images, patchMask, false, training).hidden();
-            NDArray flat = h.get(new NDIndex(":, 1:")).reshape(-1, h.getShape().get(2));
-            return flat.get(index(h, patches));
-        }
         NDArray x = imageInput(ps, images, patchMask, training);
         NDArray rel = relativeBias(ps, x, "image", training);
-        NDArray out = runRows(ps, x, null, rel, Route.IMAGE, patches, p, p + 1, 1, training);
-        return transformer.norm(ps, out, training);
+        LastBlock last = rows(ps, x, patches, p, p + 1, 1, training);
+        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, false, training, last);
+        return transformer.norm(ps, h.last, training);
     }
 
     /**
@@ -500,8 +495,8 @@ public final class VlmoModel extends Module {
      * rows {@code positions} of {@code encodeText(ps, ids, mask, false, training).hidden()}
      * flattened to (B*T, D), up to rounding, with the last block's output projection and expert run
      * on those rows alone (a loss that reads masked positions only: MLM). Training gets the full
-     * pass's gradients. Inside an {@link Autocast} scope or while attention is recorded the full
-     * pass runs.
+     * pass's gradients; also under {@link Autocast} and while attention is recorded (every map
+     * whole).
      *
      * @param ps the parameter store
      * @param ids (B, T) token ids
@@ -512,17 +507,11 @@ public final class VlmoModel extends Module {
      */
     public NDArray encodeTextAt(
             ParameterStore ps, NDArray ids, NDArray mask, long[] positions, boolean training) {
-        checkText(ids, mask);
+        NDArray[] in = textInput(ps, ids, mask, training);
         int t = (int) ids.getShape().get(1);
-        if (!clsOnlyApplies()) {
-            NDArray h = encodeText(ps, ids, mask, false, training).hidden();
-            return h.reshape(-1, h.getShape().get(2)).get(index(h, positions));
-        }
-        NDArray x = textEmbeddings.forward(ps, ids, training);
-        x = x.add(tokenTypes.row(ps, 0, x, training));
-        NDArray rel = relativeBias(ps, x, "text:" + t, training);
-        NDArray out = runRows(ps, x, keyBias(mask), rel, Route.TEXT, positions, t, t, training);
-        return transformer.norm(ps, out, training);
+        LastBlock last = rows(ps, in[0], positions, t, t, 0, training);
+        Hidden h = run(ps, in[0], in[1], in[2], Route.TEXT, 0, false, training, last);
+        return transformer.norm(ps, h.last, training);
     }
 
     /**
@@ -547,15 +536,12 @@ public final class VlmoModel extends Module {
             int imageTokenType,
             long[] positions,
             boolean training) {
-        if (!clsOnlyApplies()) {
-            NDArray f = encodePair(ps, ids, mask, images, imageTokenType, training).textFeats();
-            return f.reshape(-1, f.getShape().get(2)).get(index(f, positions));
-        }
         NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, training);
         int t = (int) ids.getShape().get(1);
         int n = t + config.imageTokens();
-        NDArray out = runRows(ps, in[0], in[1], in[2], Route.PAIR, positions, t, n, training);
-        return transformer.norm(ps, out, training);
+        LastBlock last = rows(ps, in[0], positions, t, n, 0, training);
+        Hidden h = run(ps, in[0], in[1], in[2], Route.PAIR, t, false, training, last);
+        return transformer.norm(ps, h.last, training);
     }
 
     /** An index array that a gather's backward may keep (engine-owned memory). */
@@ -564,29 +550,12 @@ public final class VlmoModel extends Module {
     }
 
     /**
-     * Runs the blocks with the last one for chosen rows alone: positions index the first {@code t}
-     * tokens of each of the B sequences of n tokens (flattened B*t); returns (M, D).
+     * The last block for chosen rows alone: positions index the first {@code t} tokens after {@code
+     * offset} in each of the B sequences of n tokens (flattened B*t).
      */
-    private NDArray runRows(
+    private LastBlock rows(
             ParameterStore ps,
-            NDArray x,
-            NDArray keyBias,
-            NDArray rel,
-            Route route,
-            long[] positions,
-            int t,
-            int n,
-            boolean training) {
-        return runRows(ps, x, keyBias, rel, route, positions, t, n, 0, training);
-    }
-
-    /** {@link #runRows} for positions that start {@code offset} tokens into each sequence. */
-    private NDArray runRows(
-            ParameterStore ps,
-            NDArray x,
-            NDArray keyBias,
-            NDArray rel,
-            Route route,
+            NDArray like,
             long[] positions,
             int t,
             int n,
@@ -598,25 +567,17 @@ public final class VlmoModel extends Module {
             sample[i] = positions[i] / t;
             rows[i] = sample[i] * n + offset + positions[i] % t;
         }
-        NDArray rowIdx = index(x, rows);
-        NDArray sampleIdx = index(x, sample);
-        int depth = transformer.depth();
-        NDList perLayer = rel == null ? null : rel.split(depth, 0);
-        for (int i = 0; i < depth; i++) {
-            MultiwayBlock b = transformer.block(i);
-            NDArray bias = perLayer == null ? null : perLayer.get(i);
-            boolean last = i == depth - 1;
-            x =
-                    scoped(
-                            x,
-                            in ->
-                                    last
-                                            ? b.forwardRows(
-                                                    ps, in, keyBias, bias, route, rowIdx, sampleIdx,
-                                                    training)
-                                            : b.forward(ps, in, keyBias, bias, route, t, training));
-        }
-        return x;
+        NDArray rowIdx = index(like, rows);
+        NDArray sampleIdx = index(like, sample);
+        return (b, in, keyBias, bias, r) ->
+                b.forwardRows(ps, in, keyBias, bias, r, rowIdx, sampleIdx, training);
+    }
+
+    /** The last block for [CLS] alone where that applies ({@link #clsOnlyApplies}), else null. */
+    private LastBlock first(ParameterStore ps, boolean training) {
+        return clsOnlyApplies()
+                ? (b, in, keyBias, bias, r) -> b.forwardFirst(ps, in, keyBias, bias, r, training)
+                : null;
     }
 
     /**
@@ -626,11 +587,6 @@ public final class VlmoModel extends Module {
     private boolean clsOnlyApplies() {
         return Autocast.current() == null
                 && !transformer.block(transformer.depth() - 1).attention().hasProbe();
-    }
-
-    /** The final norm of a (B, 1, D) [CLS] row: (B, D). */
-    private NDArray cls(ParameterStore ps, NDArray first, boolean training) {
-        return transformer.norm(ps, first, training).squeeze(1);
     }
 
     /**
@@ -997,8 +953,18 @@ public final class VlmoModel extends Module {
     private record Hidden(NDArray last, NDArray vl) {}
 
     /**
-     * Runs the blocks; with {@code firstOnly} the last block (of the VL path too) computes token 0
-     * alone and {@code last} (and {@code vl}) is (B, 1, D).
+     * How the last block runs when a pass keeps fewer of its tokens ([CLS], masked positions):
+     * given the block, its input, the key-padding and relative biases and the route.
+     */
+    @FunctionalInterface
+    private interface LastBlock {
+        NDArray apply(
+                MultiwayBlock block, NDArray x, NDArray keyBias, NDArray relBias, Route route);
+    }
+
+    /**
+     * Runs the blocks; with a {@code last} strategy the last block (of the VL path too) runs it and
+     * {@code last} (and {@code vl}) holds only the tokens it keeps.
      */
     private Hidden run(
             ParameterStore ps,
@@ -1009,26 +975,24 @@ public final class VlmoModel extends Module {
             int textLen,
             boolean withVl,
             boolean training,
-            boolean firstOnly) {
+            LastBlock last) {
+        int depth = transformer.depth();
         int start = config.vlStart();
         NDArray entering = start == 0 ? x : null;
         // every layer's (H, N, N) block in one split, as the reference's torch.chunk: its backward
         // concatenates the layers' gradients instead of one zero-filled table per layer
-        NDList perLayer = rel == null ? null : rel.split(transformer.depth(), 0);
-        for (int i = 0; i < transformer.depth(); i++) {
-            MultiwayBlock b = transformer.block(i);
-            NDArray bias = perLayer == null ? null : perLayer.get(i);
-            boolean first = firstOnly && i == transformer.depth() - 1;
-            x =
-                    scoped(
-                            x,
-                            in ->
-                                    first
-                                            ? b.forwardFirst(
-                                                    ps, in, keyBias, bias, route, textLen, training)
-                                            : b.forward(
-                                                    ps, in, keyBias, bias, route, textLen,
-                                                    training));
+        NDList perLayer = rel == null ? null : rel.split(depth, 0);
+        java.util.function.BiFunction<Integer, Route, java.util.function.UnaryOperator<NDArray>>
+                layer =
+                        (i, r) -> {
+                            MultiwayBlock b = transformer.block(i);
+                            NDArray bias = perLayer == null ? null : perLayer.get(i);
+                            return last != null && i == depth - 1
+                                    ? in -> last.apply(b, in, keyBias, bias, r)
+                                    : in -> b.forward(ps, in, keyBias, bias, r, textLen, training);
+                        };
+        for (int i = 0; i < depth; i++) {
+            x = scoped(x, layer.apply(i, route));
             if (i == start - 1) {
                 entering = x;
             }
@@ -1036,21 +1000,8 @@ public final class VlmoModel extends Module {
         NDArray vl = null;
         if (withVl) {
             vl = entering;
-            for (int i = start; i < transformer.depth(); i++) {
-                MultiwayBlock b = transformer.block(i);
-                NDArray bias = perLayer == null ? null : perLayer.get(i);
-                boolean first = firstOnly && i == transformer.depth() - 1;
-                vl =
-                        scoped(
-                                vl,
-                                in ->
-                                        first
-                                                ? b.forwardFirst(
-                                                        ps, in, keyBias, bias, Route.VL, textLen,
-                                                        training)
-                                                : b.forward(
-                                                        ps, in, keyBias, bias, Route.VL, textLen,
-                                                        training));
+            for (int i = start; i < depth; i++) {
+                vl = scoped(vl, layer.apply(i, Route.VL));
             }
         }
         return new Hidden(x, vl);

@@ -184,28 +184,34 @@ class ClsOnlyPassesTest {
     void trainingThroughTheShortcutsGivesTheFullPassesGradients(String label, VlmoConfig base) {
         VlmoConfig c = base.withDropPath(0.3);
         try (NDManager m = TestSupport.manager()) {
-            List<float[]> weights = new ArrayList<>();
-            float[] fullLoss = new float[1];
-            float[] clsLoss = new float[1];
-            Map<String, float[]> want = gradients(m, c, ClsOnlyPassesTest::full, weights, fullLoss);
-            Map<String, float[]> got = gradients(m, c, ClsOnlyPassesTest::cls, weights, clsLoss);
-            assertEquals(fullLoss[0], clsLoss[0], 1e-4, label + " loss");
-            List<String> bad = new ArrayList<>();
-            double largest = 0;
-            for (Map.Entry<String, float[]> e : want.entrySet()) {
-                float[] a = e.getValue();
-                float[] b = got.get(e.getKey());
-                for (int i = 0; i < a.length; i++) {
-                    largest = Math.max(largest, Math.abs(a[i]));
-                    if (Math.abs(a[i] - b[i]) > 1e-4 + 1e-4 * Math.abs(a[i])) {
-                        bad.add(e.getKey() + "[" + i + "]: " + a[i] + " vs " + b[i]);
-                        break;
-                    }
+            assertSameGradients(label, m, c, ClsOnlyPassesTest::full, ClsOnlyPassesTest::cls);
+        }
+    }
+
+    /** Both sets of outputs give the same loss and every parameter the same gradient. */
+    private static void assertSameGradients(
+            String label, NDManager m, VlmoConfig c, Outputs full, Outputs fast) {
+        List<float[]> weights = new ArrayList<>();
+        float[] fullLoss = new float[1];
+        float[] fastLoss = new float[1];
+        Map<String, float[]> want = gradients(m, c, full, weights, fullLoss);
+        Map<String, float[]> got = gradients(m, c, fast, weights, fastLoss);
+        assertEquals(fullLoss[0], fastLoss[0], 1e-4, label + " loss");
+        List<String> bad = new ArrayList<>();
+        double largest = 0;
+        for (Map.Entry<String, float[]> e : want.entrySet()) {
+            float[] a = e.getValue();
+            float[] b = got.get(e.getKey());
+            for (int i = 0; i < a.length; i++) {
+                largest = Math.max(largest, Math.abs(a[i]));
+                if (Math.abs(a[i] - b[i]) > 1e-4 + 1e-4 * Math.abs(a[i])) {
+                    bad.add(e.getKey() + "[" + i + "]: " + a[i] + " vs " + b[i]);
+                    break;
                 }
             }
-            assertTrue(largest > 1e-3, "real gradients: " + largest);
-            assertTrue(bad.isEmpty(), label + ": " + String.join("\n", bad));
         }
+        assertTrue(largest > 1e-3, "real gradients: " + largest);
+        assertTrue(bad.isEmpty(), label + ": " + String.join("\n", bad));
     }
 
     /** A (3, P) patch mask with 6 masked patches; PATCHES lists them flattened. */
@@ -238,20 +244,7 @@ class ClsOnlyPassesTest {
                             List.of(
                                     model.encodeImageAt(ps, images, patchMask(m, c), PATCHES, true),
                                     after(model, ps, images, ids, mask));
-            List<float[]> weights = new ArrayList<>();
-            float[] fullLoss = new float[1];
-            float[] rowsLoss = new float[1];
-            Map<String, float[]> want = gradients(m, c, full, weights, fullLoss);
-            Map<String, float[]> got = gradients(m, c, rows, weights, rowsLoss);
-            assertEquals(fullLoss[0], rowsLoss[0], 1e-4);
-            for (Map.Entry<String, float[]> e : want.entrySet()) {
-                float[] a = e.getValue();
-                float[] b = got.get(e.getKey());
-                for (int i = 0; i < a.length; i++) {
-                    assertEquals(
-                            a[i], b[i], 1e-4 + 1e-4 * Math.abs(a[i]), e.getKey() + "[" + i + "]");
-                }
-            }
+            assertSameGradients("MIM rows", m, c, full, rows);
         }
     }
 

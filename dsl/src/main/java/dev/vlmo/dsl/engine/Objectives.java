@@ -149,23 +149,13 @@ final class Objectives {
 
     static Masked maskedPositions(NDArray patchMask) {
         float[] m = patchMask.toType(DataType.FLOAT32, false).toFloatArray();
-        int k = 0;
-        for (float v : m) {
-            if (v > 0.5f) {
-                k++;
-            }
-        }
-        if (k == 0) {
-            return new Masked(new long[] {0}, true);
-        }
-        long[] rows = new long[k];
-        int j = 0;
-        for (int r = 0; r < m.length; r++) {
-            if (m[r] > 0.5f) {
-                rows[j++] = r;
-            }
-        }
-        return new Masked(rows, false);
+        long[] rows = where(m.length, r -> m[r] > 0.5f);
+        return rows.length == 0 ? new Masked(new long[] {0}, true) : new Masked(rows, false);
+    }
+
+    /** The indices in [0, n) that {@code keep} accepts, in order. */
+    private static long[] where(int n, java.util.function.IntPredicate keep) {
+        return java.util.stream.IntStream.range(0, n).filter(keep).asLongStream().toArray();
     }
 
     /**
@@ -247,22 +237,10 @@ final class Objectives {
             List<NDArray> labels) {
         NDArray lab = mlmLabels.reshape(-1); // (B*T)
         long[] lv = lab.toLongArray();
-        int k = 0;
-        for (long v : lv) {
-            if (v != Losses.IGNORE) {
-                k++;
-            }
-        }
-        if (k == 0) {
+        long[] rows = where(lv.length, r -> lv[r] != Losses.IGNORE);
+        if (rows.length == 0) {
             // nothing masked: one row keeps the loss a graph node (its label is ignored)
-            k = 1;
-        }
-        long[] rows = new long[k];
-        int j = 0;
-        for (int r = 0; r < lv.length && j < k; r++) {
-            if (lv[r] != Losses.IGNORE) {
-                rows[j++] = r;
-            }
+            rows = new long[] {0};
         }
         NDArray idx = Engines.owned(mlmLabels.getManager().create(rows));
         NDArray l = model.mlmLogits(ps, feats.apply(rows).expandDims(0), true); // (1, K, V)

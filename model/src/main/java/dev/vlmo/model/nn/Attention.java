@@ -90,36 +90,25 @@ public final class Attention extends Module {
         long b = s.get(0);
         long n = s.get(1);
         long d = s.get(2);
-        NDArray qb = value(ps, qBias, x, training);
-        NDArray vb = value(ps, vBias, x, training);
-        NDArray zero = x.getManager().zeros(qb.getShape(), qb.getDataType(), qb.getDevice());
-        NDArray kvBias = local(NDArrays.concat(new NDList(zero, vb)), x);
-        NDArray q = qkv.forwardRows(ps, x.get(new NDIndex(":, :1")), qb, 0, d, training);
-        NDArray kv = qkv.forwardRows(ps, x, kvBias, d, 3 * d, training); // (B, N, 2D)
+        NDArray bias = qkvBias(ps, x, training);
+        NDArray q =
+                qkv.forwardRows(
+                        ps,
+                        x.get(new NDIndex(":, :1")),
+                        bias.get(new NDIndex(":{}", d)),
+                        0,
+                        d,
+                        training);
+        NDArray kv = qkv.forwardRows(ps, x, bias.get(new NDIndex("{}:", d)), d, 3 * d, training);
         kv = kv.reshape(b, n, 2, heads, d / heads).transpose(2, 0, 3, 1, 4); // (2, B, H, N, d)
         NDList parts = kv.split(2, 0);
         NDArray k = parts.get(0).squeeze(0);
         NDArray v = parts.get(1).squeeze(0);
         q = q.reshape(b, 1, heads, d / heads).transpose(0, 2, 1, 3); // (B, H, 1, d)
-        q = q.mul(Engines.scalar(q, scale));
-        DataType type = x.getDataType();
-        if (type != DataType.FLOAT32) { // logits in fp32, as in forward
-            q = q.toType(DataType.FLOAT32, false);
-            k = k.toType(DataType.FLOAT32, false);
-        }
-        NDArray logits = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, 1, N)
-        if (relBias != null) {
-            logits = logits.add(relBias.get(new NDIndex(":, :1")).expandDims(0));
-        }
-        if (keyBias != null) {
-            logits = logits.add(keyBias);
-        }
-        NDArray attn = logits.softmax(-1);
-        if (type != DataType.FLOAT32) {
-            attn = attn.toType(type, false);
-        }
+        NDArray rel = relBias == null ? null : relBias.get(new NDIndex(":, :1"));
+        NDArray attn = probabilities(q, k, keyBias, rel, x.getDataType(), null); // (B, H, 1, N)
         NDArray out = attn.matMul(v).reshape(b, 1, d); // (B, H, 1, d) -> (B, 1, D)
-        return proj.forward(ps, out, training);
+        return project(ps, out, training);
     }
 
     /**
@@ -135,10 +124,7 @@ public final class Attention extends Module {
      */
     public NDArray forward(
             ParameterStore ps, NDArray x, NDArray keyBias, NDArray relBias, boolean training) {
-        NDArray out = weighted(ps, x, keyBias, relBias, training);
-        return Autocast.current() != null
-                ? proj.forwardHalf(ps, out, training)
-                : proj.forward(ps, out, training);
+        return project(ps, weighted(ps, x, keyBias, relBias, training), training);
     }
 
     /**
@@ -163,7 +149,57 @@ public final class Attention extends Module {
             boolean training) {
         long d = x.getShape().get(2);
         NDArray out = weighted(ps, x, keyBias, relBias, training).reshape(-1, d).get(rows);
-        return proj.forward(ps, out, training);
+        return project(ps, out, training);
+    }
+
+    /**
+     * The output projection; inside an {@link Autocast} scope it leaves half precision (the
+     * residual addition promotes it).
+     */
+    private NDArray project(ParameterStore ps, NDArray out, boolean training) {
+        return Autocast.current() != null
+                ? proj.forwardHalf(ps, out, training)
+                : proj.forward(ps, out, training);
+    }
+
+    /** The bias of the fused projection: {@code q_bias}, zeros for k, {@code v_bias}: (3D). */
+    private NDArray qkvBias(ParameterStore ps, NDArray x, boolean training) {
+        NDArray qb = value(ps, qBias, x, training);
+        NDArray vb = value(ps, vBias, x, training);
+        NDArray zero = x.getManager().zeros(qb.getShape(), qb.getDataType(), qb.getDevice());
+        return local(NDArrays.concat(new NDList(qb, zero, vb)), x);
+    }
+
+    /**
+     * The attention probabilities (B, H, Q, N) of queries (B, H, Q, d) against keys (B, H, N, d):
+     * scaled logits in fp32 (as the reference computes them, also under autocast) plus the relative
+     * bias (H, Q, N) and the key-padding bias, softmax, handed to {@code probe} if any, then in the
+     * input's type.
+     */
+    private NDArray probabilities(
+            NDArray q,
+            NDArray k,
+            NDArray keyBias,
+            NDArray relBias,
+            DataType type,
+            Consumer<NDArray> probe) {
+        q = q.mul(Engines.scalar(q, scale));
+        if (type != DataType.FLOAT32) {
+            q = q.toType(DataType.FLOAT32, false);
+            k = k.toType(DataType.FLOAT32, false);
+        }
+        NDArray logits = q.matMul(k.transpose(0, 1, 3, 2));
+        if (relBias != null) {
+            logits = logits.add(relBias.expandDims(0));
+        }
+        if (keyBias != null) {
+            logits = logits.add(keyBias);
+        }
+        NDArray attn = logits.softmax(-1);
+        if (probe != null) {
+            probe.accept(attn);
+        }
+        return type != DataType.FLOAT32 ? attn.toType(type, false) : attn;
     }
 
     /** The attention-weighted values before the output projection: (B, N, D). */
@@ -173,10 +209,7 @@ public final class Attention extends Module {
         long b = s.get(0);
         long n = s.get(1);
         long d = s.get(2);
-        NDArray qb = value(ps, qBias, x, training);
-        NDArray vb = value(ps, vBias, x, training);
-        NDArray zero = x.getManager().zeros(qb.getShape(), qb.getDataType(), qb.getDevice());
-        NDArray bias = local(NDArrays.concat(new NDList(qb, zero, vb)), x);
+        NDArray bias = qkvBias(ps, x, training);
         Autocast ac = Autocast.current();
         // under autocast: half, and only q and k come back to fp32 (v stays half for its product)
         NDArray all = qkv.forwardWithBiasHalf(ps, x, bias, training); // (B, N, 3D)
@@ -191,28 +224,7 @@ public final class Attention extends Module {
             q = ac.full(q);
             k = ac.full(k);
         }
-        q = q.mul(Engines.scalar(q, scale));
-        DataType type = x.getDataType();
-        if (type != DataType.FLOAT32) {
-            q = q.toType(DataType.FLOAT32, false);
-            k = k.toType(DataType.FLOAT32, false);
-        }
-        // fp32 also under autocast, as the reference computes them (q.float() @ k.float())
-        NDArray logits = q.matMul(k.transpose(0, 1, 3, 2)); // (B, H, N, N)
-        if (relBias != null) {
-            logits = logits.add(relBias.expandDims(0));
-        }
-        if (keyBias != null) {
-            logits = logits.add(keyBias);
-        }
-        NDArray attn = logits.softmax(-1);
-        Consumer<NDArray> p = probe;
-        if (p != null) {
-            p.accept(attn);
-        }
-        if (type != DataType.FLOAT32) {
-            attn = attn.toType(type, false);
-        }
+        NDArray attn = probabilities(q, k, keyBias, relBias, x.getDataType(), probe);
         if (ac != null) {
             // half from here to the projection's output; the residual addition promotes it
             return ac.half(attn).matMul(ac.half(v)).transpose(0, 2, 1, 3).reshape(b, n, d);

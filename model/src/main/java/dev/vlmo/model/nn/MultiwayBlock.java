@@ -162,49 +162,29 @@ public final class MultiwayBlock extends Module {
             int textLen,
             boolean training) {
         NDArray a = attn.forward(ps, norm1.forward(ps, x, training), keyBias, relBias, training);
-        x = x.add(dropPath(scaled(ps, gamma1, a, training), training));
-        Route r = route;
-        if (r == Route.PAIR && mlpVl != null) {
-            r = Route.VL;
+        x = x.add(drop(scaled(ps, gamma1, a, training), training));
+        if (route != Route.PAIR || mlpVl != null) {
+            Route r = route == Route.PAIR ? Route.VL : route;
+            return x.add(drop(expert(ps, r, x, training), training));
         }
-        switch (r) {
-            case IMAGE -> {
-                return x.add(expert(ps, norm2Imag, mlpImag, x, training));
-            }
-            case TEXT -> {
-                return x.add(expert(ps, norm2Text, mlpText, x, training));
-            }
-            case VL -> {
-                if (mlpVl == null) {
-                    throw new IllegalStateException(
-                            "this block has no vision-language expert: only the top vlLayers"
-                                    + " blocks do");
-                }
-                return x.add(expert(ps, norm2Vl, mlpVl, x, training));
-            }
-            case PAIR -> {
-                NDArray t = x.get(new NDIndex(":, :{}", textLen));
-                NDArray i = x.get(new NDIndex(":, {}:", textLen));
-                t = t.add(expert(ps, norm2Text, mlpText, t, training));
-                i = i.add(expert(ps, norm2Imag, mlpImag, i, training));
-                return NDArrays.concat(new NDList(t, i), 1);
-            }
-            default -> throw new IllegalArgumentException("unknown route " + route);
-        }
+        NDArray t = x.get(new NDIndex(":, :{}", textLen));
+        NDArray i = x.get(new NDIndex(":, {}:", textLen));
+        t = t.add(drop(expert(ps, Route.TEXT, t, training), training));
+        i = i.add(drop(expert(ps, Route.IMAGE, i, training), training));
+        return NDArrays.concat(new NDList(t, i), 1);
     }
 
     /**
-     * Applies the block to the first token only (attending to all tokens), the same numbers as row
-     * 0 of {@link #forward}, drop path included (the same random draws); for the last block of a
-     * pass read at [CLS] alone. In a pair sequence without a vision-language expert the first token
-     * is text ([CLS] of the text).
+     * Applies the block to the first token only (attending to all tokens): row 0 of {@link
+     * #forward} up to rounding, drop path included (the same random draws, as many as the full pass
+     * makes); for the last block of a pass read at [CLS] alone. In a pair sequence without a
+     * vision-language expert the first token is text ([CLS] of the text).
      *
      * @param ps the parameter store
      * @param x input (B, N, D)
      * @param keyBias key-padding bias (B, 1, 1, N), or null
      * @param relBias this layer's relative position bias (H, N, N), or null
      * @param route which experts the tokens go to
-     * @param textLen the number of text tokens at the start of the sequence (PAIR route only)
      * @param training whether this is a training pass (drop path active)
      * @return output (B, 1, D)
      */
@@ -214,48 +194,17 @@ public final class MultiwayBlock extends Module {
             NDArray keyBias,
             NDArray relBias,
             Route route,
-            int textLen,
             boolean training) {
         NDArray a =
                 attn.forwardFirst(ps, norm1.forward(ps, x, training), keyBias, relBias, training);
-        NDArray x0 =
-                x.get(new NDIndex(":, :1"))
-                        .add(dropPath(scaled(ps, gamma1, a, training), training));
-        Route r = route;
-        if (r == Route.PAIR) {
-            r = mlpVl != null ? Route.VL : textLen > 0 ? Route.TEXT : Route.IMAGE;
-        }
-        switch (r) {
-            case IMAGE -> {
-                return x0.add(expert(ps, norm2Imag, mlpImag, x0, training));
-            }
-            case TEXT -> {
-                NDArray y = x0.add(expert(ps, norm2Text, mlpText, x0, training));
-                if (route == Route.PAIR) {
-                    // the full pass draws the image expert's drop-path mask next: draw it too,
-                    // so that later random draws of the step stay the same
-                    dropPath(y, training);
-                }
-                return y;
-            }
-            case VL -> {
-                if (mlpVl == null) {
-                    throw new IllegalStateException(
-                            "this block has no vision-language expert: only the top vlLayers"
-                                    + " blocks do");
-                }
-                return x0.add(expert(ps, norm2Vl, mlpVl, x0, training));
-            }
-            default -> throw new IllegalArgumentException("unknown route " + route);
-        }
+        return kept(ps, x.get(new NDIndex(":, :1")), a, route, null, x.getShape().get(0), training);
     }
 
     /**
      * Applies the block and keeps chosen tokens only: rows {@code rows} of {@link #forward}'s
      * output flattened to (B*N, D), up to rounding, drop path included (the same random draws); the
      * output projection and the expert run on those rows alone. For the last block of a pass whose
-     * loss reads a few tokens (masked positions). In a pair sequence the rows must be text tokens;
-     * outside {@link Autocast}.
+     * loss reads a few tokens (masked positions). In a pair sequence the rows must be text tokens.
      *
      * @param ps the parameter store
      * @param x input (B, N, D)
@@ -276,16 +225,40 @@ public final class MultiwayBlock extends Module {
             NDArray rows,
             NDArray rowSample,
             boolean training) {
-        Shape s = x.getShape();
-        long b = s.get(0);
         NDArray a =
                 attn.forwardRows(
                         ps, norm1.forward(ps, x, training), keyBias, relBias, rows, training);
-        NDArray xr = x.reshape(-1, s.get(2)).get(rows); // (M, D)
-        xr = xr.add(dropRows(scaled(ps, gamma1, a, training), rowSample, b, training));
+        NDArray xr = x.reshape(-1, x.getShape().get(2)).get(rows); // (M, D)
+        return kept(ps, xr, a, route, rowSample, x.getShape().get(0), training);
+    }
+
+    /**
+     * The rest of the block for kept tokens: their residual input, their attention output, the
+     * expert of their route (a pair's kept tokens are text), and the full pass's drop-path draws.
+     */
+    private NDArray kept(
+            ParameterStore ps,
+            NDArray x,
+            NDArray a,
+            Route route,
+            NDArray rowSample,
+            long b,
+            boolean training) {
+        x = x.add(drop(scaled(ps, gamma1, a, training), rowSample, b, training));
+        Route r = route != Route.PAIR ? route : mlpVl != null ? Route.VL : Route.TEXT;
+        NDArray out = x.add(drop(expert(ps, r, x, training), rowSample, b, training));
+        if (route == Route.PAIR && r == Route.TEXT) {
+            // the full pass draws the image expert's mask next: draw it too, so that later
+            // random draws of the step stay the same
+            drop(out, rowSample, b, training);
+        }
+        return out;
+    }
+
+    /** The scaled expert branch of a route (IMAGE, TEXT or VL), before drop path. */
+    private NDArray expert(ParameterStore ps, Route r, NDArray x, boolean training) {
         LayerNorm norm;
         Mlp mlp;
-        Route r = route == Route.PAIR ? (mlpVl != null ? Route.VL : Route.TEXT) : route;
         switch (r) {
             case IMAGE -> {
                 norm = norm2Imag;
@@ -304,50 +277,34 @@ public final class MultiwayBlock extends Module {
                 norm = norm2Vl;
                 mlp = mlpVl;
             }
-            default -> throw new IllegalArgumentException("unknown route " + route);
+            default -> throw new IllegalArgumentException("unknown route " + r);
         }
-        NDArray y = mlp.forward(ps, norm.forward(ps, xr, training), training);
-        NDArray out = xr.add(dropRows(scaled(ps, gamma2, y, training), rowSample, b, training));
-        if (route == Route.PAIR && r == Route.TEXT) {
-            // the full pass draws the image expert's drop-path mask next: draw it too
-            dropRows(out, rowSample, b, training);
-        }
-        return out;
-    }
-
-    /** Drop path on rows of several samples: each row takes its sample's draw of a (B, 1, 1). */
-    private NDArray dropRows(NDArray y, NDArray rowSample, long b, boolean training) {
-        if (!training || dropPath == 0f) {
-            return y;
-        }
-        float keep = 1f - dropPath;
-        // the same draw as dropPath makes for the whole (B, N, D) branch
-        NDArray u = y.getManager().randomUniform(0f, 1f, new Shape(b, 1, 1), y.getDataType());
-        NDArray mask = u.add(keep).floor().div(keep).reshape(b, 1).get(rowSample); // (M, 1)
-        return y.mul(mask);
-    }
-
-    private NDArray expert(
-            ParameterStore ps, LayerNorm norm, Mlp mlp, NDArray x, boolean training) {
         NDArray y = mlp.forward(ps, norm.forward(ps, x, training), training);
-        return dropPath(scaled(ps, gamma2, y, training), training);
+        return scaled(ps, gamma2, y, training);
     }
 
     private static NDArray scaled(ParameterStore ps, Parameter gamma, NDArray y, boolean train) {
         return gamma == null ? y : y.mul(value(ps, gamma, y, train));
     }
 
-    /** Stochastic depth: drops the whole residual branch per sample with the block's rate. */
-    private NDArray dropPath(NDArray y, boolean training) {
+    /** Stochastic depth: drops the whole (B, ...) residual branch per sample. */
+    private NDArray drop(NDArray y, boolean training) {
+        return drop(y, null, y.getShape().get(0), training);
+    }
+
+    /**
+     * Stochastic depth: drops the whole residual branch per sample with the block's rate, one (B,
+     * 1, 1) draw; with {@code rowSample} the branch is (M, D) rows of those samples.
+     */
+    private NDArray drop(NDArray y, NDArray rowSample, long b, boolean training) {
         if (!training || dropPath == 0f) {
             return y;
         }
         float keep = 1f - dropPath;
-        long b = y.getShape().get(0);
         // under autocast y may be a half-precision branch: an fp32 mask promotes the product
         DataType t = Autocast.current() != null ? DataType.FLOAT32 : y.getDataType();
         NDArray u = y.getManager().randomUniform(0f, 1f, new Shape(b, 1, 1), t);
         NDArray mask = u.add(keep).floor().div(keep);
-        return y.mul(mask);
+        return y.mul(rowSample == null ? mask : mask.reshape(b, 1).get(rowSample));
     }
 }
