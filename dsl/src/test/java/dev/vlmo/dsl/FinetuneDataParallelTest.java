@@ -25,11 +25,16 @@ class FinetuneDataParallelTest {
 
     @TempDir static Path dir;
     private static Vlmo pretrained;
+    private static Map<String, float[]> start;
 
     @BeforeAll
     static void pretrain() {
         Vlmo v = Fixtures.pretrainedTiny();
-        v.run(Fixtures.quiet(dir.resolve("pre"))).close();
+        try (Run r = v.run(Fixtures.quiet(dir.resolve("pre")))) {
+            start =
+                    Fixtures.loadCheckpoint(
+                            r.plan(), dir.resolve("pre/checkpoints/stage-1-step-2"));
+        }
         pretrained = v.startFrom(dir.resolve("pre/checkpoints/stage-1-step-2/model.params"));
     }
 
@@ -49,9 +54,22 @@ class FinetuneDataParallelTest {
             }
             Map<String, float[]> w1 = Fixtures.snapshot(one.model());
             Map<String, float[]> w2 = Fixtures.snapshot(two.model());
+            // AdamW's first steps move each weight by about the learning rate times the sign of
+            // its gradient, so where a gradient is near zero the rounding of two equal
+            // computations can flip that weight's step; the weights as a whole must still agree
+            // far more closely than they moved. Measured: vqa, nlvr2 and classification 1e-6
+            // apart relative to the distance moved, retrieval 4e-3; with the second shard's
+            // gradient lost (its features detached before the gather) 1.3
+            double moved = Fixtures.distance(start, w1);
+            double apart = Fixtures.distance(w1, w2);
+            System.out.printf(
+                    "DIAG %s moved %.4e apart %.4e ratio %.4e max %.3e%n",
+                    name, moved, apart, apart / moved, Fixtures.maxDifference(w1, w2));
             assertTrue(
-                    Fixtures.maxDifference(w1, w2) < 1e-4,
-                    name + " weights differ by " + Fixtures.maxDifference(w1, w2));
+                    apart < 2e-2 * moved,
+                    String.format(
+                            "%s: one and two devices' weights %.3e apart after moving %.3e",
+                            name, apart, moved));
         }
     }
 

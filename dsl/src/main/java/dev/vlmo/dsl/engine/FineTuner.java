@@ -735,13 +735,8 @@ public final class FineTuner {
                 for (int i = 0; i < parts.size(); i++) {
                     Trainer.Inputs x = parts.get(i);
                     ParameterStore ps = stores.get(i);
-                    // the full passes. The [CLS]-only ones give the same gradients to about 1e-6
-                    // (one or two devices alike), but on FinetuneDataParallelTest's fixture that
-                    // rounding turns the sign of a near-zero gradient entry, which AdamW's first
-                    // step makes a full learning-rate step: the one- and two-device weights then
-                    // part by 1.5e-3 after one step
-                    out.add(model.encodeImage(ps, x.images(), false, true).itc());
-                    txt.add(model.encodeText(ps, x.ids(), x.mask(), false, true).itc());
+                    out.add(model.encodeImageCls(ps, x.images(), false, true).itc());
+                    txt.add(model.encodeTextCls(ps, x.ids(), x.mask(), false, true).itc());
                 }
                 NDArray img = Shards.gather(out, sm);
                 NDArray scale = model.logitScale(stores.get(0), img, false, true);
