@@ -96,7 +96,7 @@ final class Objectives {
                             : pixelTargets(x.images(), patch);
             // the last block's output, the head and the loss at the masked patches alone (BEiT
             // computes the head and the loss there)
-            Masked masked = maskedPositions(x.patchMask());
+            Masked masked = maskedPositions(x.patchMaskHost());
             NDArray[] rows = maskedRows(x.patchMask(), masked);
             NDArray states =
                     model.encodeImageAt(
@@ -142,13 +142,12 @@ final class Objectives {
     }
 
     /**
-     * Masked patches as indices into the flattened B*P patches; with nothing masked, patch 0 and
-     * {@code none} (the loss weighs it 0).
+     * Masked patches as indices into the flattened B*P patches, read from the host copy of the (B,
+     * P) mask; with nothing masked, patch 0 and {@code none} (the loss weighs it 0).
      */
     record Masked(long[] positions, boolean none) {}
 
-    static Masked maskedPositions(NDArray patchMask) {
-        float[] m = patchMask.toType(DataType.FLOAT32, false).toFloatArray();
+    static Masked maskedPositions(float[] m) {
         long[] rows = where(m.length, r -> m[r] > 0.5f);
         return rows.length == 0 ? new Masked(new long[] {0}, true) : new Masked(rows, false);
     }
@@ -209,6 +208,7 @@ final class Objectives {
                     store,
                     rows -> model.encodeTextAt(store, x.mlmIds(), x.mask(), rows, true),
                     x.mlmLabels(),
+                    x.mlmLabelsHost(),
                     logits,
                     labels);
         }
@@ -227,16 +227,17 @@ final class Objectives {
      *
      * @param feats the final hidden states (M, D) at flattened (B*T) positions
      * @param mlmLabels (B, T) token ids at masked positions, {@link Losses#IGNORE} elsewhere
+     * @param lv the same labels on the host, row-major (the masked rows are found there)
      */
     private static void masked(
             VlmoModel model,
             ParameterStore ps,
             java.util.function.Function<long[], NDArray> feats,
             NDArray mlmLabels,
+            long[] lv,
             List<NDArray> logits,
             List<NDArray> labels) {
         NDArray lab = mlmLabels.reshape(-1); // (B*T)
-        long[] lv = lab.toLongArray();
         long[] rows = where(lv.length, r -> lv[r] != Losses.IGNORE);
         if (rows.length == 0) {
             // nothing masked: one row keeps the loss a graph node (its label is ignored)
@@ -378,6 +379,7 @@ final class Objectives {
                                 model.encodePairTextAt(
                                         store, x.mlmIds(), x.mask(), x.images(), 1, rows, true),
                         x.mlmLabels(),
+                        x.mlmLabelsHost(),
                         logits,
                         labels);
             }

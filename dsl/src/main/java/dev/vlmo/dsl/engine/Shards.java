@@ -103,7 +103,9 @@ final class Shards {
                             move(part.mask(), d, m),
                             move(part.mlmIds(), d, m),
                             move(part.mlmLabels(), d, m),
-                            part.imageIds()));
+                            part.imageIds(),
+                            part.patchMaskHost(),
+                            part.mlmLabelsHost()));
         }
         return out;
     }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -464,7 +465,13 @@ public final class Trainer {
         return max > 0 && norm > max ? max / (norm + 1e-6) : 1.0;
     }
 
-    /** The arrays of one micro-batch. */
+    /**
+     * The arrays of one micro-batch, with host copies of the patch mask and the MLM labels: the
+     * losses find the masked positions there, so no step waits to copy them back from a GPU.
+     *
+     * @param patchMaskHost {@code patchMask}'s values, row-major (null without it)
+     * @param mlmLabelsHost {@code mlmLabels}' values, row-major (null without them)
+     */
     record Inputs(
             int size,
             NDArray images,
@@ -473,11 +480,39 @@ public final class Trainer {
             NDArray mask,
             NDArray mlmIds,
             NDArray mlmLabels,
-            long[] imageIds) {
+            long[] imageIds,
+            float[] patchMaskHost,
+            long[] mlmLabelsHost) {
+
+        /** Inputs whose host copies are read from the arrays (tests). */
+        Inputs(
+                int size,
+                NDArray images,
+                NDArray patchMask,
+                NDArray ids,
+                NDArray mask,
+                NDArray mlmIds,
+                NDArray mlmLabels,
+                long[] imageIds) {
+            this(
+                    size,
+                    images,
+                    patchMask,
+                    ids,
+                    mask,
+                    mlmIds,
+                    mlmLabels,
+                    imageIds,
+                    patchMask == null
+                            ? null
+                            : patchMask.toType(DataType.FLOAT32, false).toFloatArray(),
+                    mlmLabels == null ? null : mlmLabels.toLongArray());
+        }
 
         static Inputs of(Batch b, int from, int n, NDManager m) {
             NDArray images = null;
             NDArray patchMask = null;
+            float[] patchMaskHost = null;
             if (b.images() != null) {
                 int s = b.imageSize();
                 int per = 3 * s * s;
@@ -492,18 +527,21 @@ public final class Trainer {
                     pm[i] = src[from * np + i] ? 1f : 0f;
                 }
                 patchMask = Engines.owned(m.create(pm, new Shape(n, np)));
+                patchMaskHost = pm;
             }
             NDArray ids = null;
             NDArray mask = null;
             NDArray mlmIds = null;
             NDArray mlmLabels = null;
+            long[] mlmLabelsHost = null;
             if (b.textIds() != null) {
                 int t = b.textLen();
                 ids = ints(m, b.textIds(), from, n, t);
                 mask = ints(m, b.textMasks(), from, n, t);
                 if (b.mlmIds() != null) {
                     mlmIds = ints(m, b.mlmIds(), from, n, t);
-                    mlmLabels = ints(m, b.mlmLabels(), from, n, t);
+                    mlmLabelsHost = longs(b.mlmLabels(), from, n, t);
+                    mlmLabels = Engines.owned(m.create(mlmLabelsHost, new Shape(n, t)));
                 }
             }
             long[] imageIds = null;
@@ -513,15 +551,29 @@ public final class Trainer {
                     imageIds[i] = b.imageIds()[from + i];
                 }
             }
-            return new Inputs(n, images, patchMask, ids, mask, mlmIds, mlmLabels, imageIds);
+            return new Inputs(
+                    n,
+                    images,
+                    patchMask,
+                    ids,
+                    mask,
+                    mlmIds,
+                    mlmLabels,
+                    imageIds,
+                    patchMaskHost,
+                    mlmLabelsHost);
         }
 
         private static NDArray ints(NDManager m, int[] src, int from, int n, int t) {
+            return Engines.owned(m.create(longs(src, from, n, t), new Shape(n, t)));
+        }
+
+        private static long[] longs(int[] src, int from, int n, int t) {
             long[] out = new long[n * t];
             for (int i = 0; i < n * t; i++) {
                 out[i] = src[from * t + i];
             }
-            return Engines.owned(m.create(out, new Shape(n, t)));
+            return out;
         }
 
         Inputs rows(int from, int n, NDManager m) {
@@ -538,7 +590,20 @@ public final class Trainer {
                     mask == null ? null : mask.get(idx),
                     mlmIds == null ? null : mlmIds.get(idx),
                     mlmLabels == null ? null : mlmLabels.get(idx),
-                    ids);
+                    ids,
+                    slice(patchMaskHost, from, n),
+                    slice(mlmLabelsHost, from, n));
+        }
+
+        /** Rows [from, from + n) of a row-major host copy of {@code size} rows. */
+        private float[] slice(float[] a, int from, int n) {
+            int w = a == null ? 0 : a.length / size;
+            return a == null ? null : java.util.Arrays.copyOfRange(a, from * w, (from + n) * w);
+        }
+
+        private long[] slice(long[] a, int from, int n) {
+            int w = a == null ? 0 : a.length / size;
+            return a == null ? null : java.util.Arrays.copyOfRange(a, from * w, (from + n) * w);
         }
     }
 }
