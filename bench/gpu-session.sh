@@ -96,8 +96,10 @@ run_all() {
   local cp="" m d
   for m in "${MODULES[@]}"; do cp="$cp$DIR/classes/$m:"; done
   for d in "$g"/cp/*/; do cp="$cp${d%/}:"; done
+  # -Djna.library.path: DJL counts the GPUs through the CUDA runtime, which pip ships versioned
   local flags=(-Xss4m -Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Djava.awt.headless=true
-    --add-opens=java.base/java.nio=ALL-UNNAMED -Dai.djl.default_engine=PyTorch)
+    --add-opens=java.base/java.nio=ALL-UNNAMED -Dai.djl.default_engine=PyTorch
+    "-Djna.library.path=$cuda_libs:/usr/local/cuda/lib64")
   cd "$ROOT"
   el "bench/gpu-check.jsh"
   local rc=0
