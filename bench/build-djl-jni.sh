@@ -16,8 +16,8 @@
 # Why: DJL's prebuilt CUDA JNI in pytorch-jni 2.7.1-0.36.0 is linked against libtorch 2.7.1; on a
 # machine with torch 2.11.0+cu130 it has 6 undefined symbols (c10_cuda_check_implementation,
 # PyObjectSlot, SymInt::sym_ne, the profiler's ExperimentalConfig), so it cannot load. Built there
-# by this script's commands, all 15 sources of DJL 0.36.0's JNI compiled and the library linked
-# with no undefined symbols.
+# with this script's compiler flags, all 15 sources of DJL 0.36.0's JNI compiled and the library
+# linked with no undefined symbols.
 set -euo pipefail
 [ $# -ge 1 ] || { sed -n 2,13p "$0" >&2; exit 2; }
 DJL="$(cd "$1" && pwd)"
@@ -35,6 +35,8 @@ print(os.path.join(os.path.dirname(torch.__file__), 'lib'), int(torch.compiled_w
       torch.version.cuda or 'none', torch.__version__)") || {
   echo "build-djl-jni: $PY cannot import torch" >&2; exit 1; }
 TI="$(dirname "$TL")/include"
+[ -w "$TL" ] || {
+  echo "build-djl-jni: $TL is not writable: the library goes there (run as its owner)" >&2; exit 1; }
 SITE="$(dirname "$(dirname "$TL")")"
 JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}"
 echo "build-djl-jni: torch $VERSION (CUDA $CUDA, C++11 ABI $ABI) in $TL"
@@ -47,39 +49,53 @@ javac -sourcepath "$ENGINE_SRC:$DJL/api/src/main/java" -h "$B/include" -d "$B/cl
 [ -f "$B/include/ai_djl_pytorch_jni_PyTorchLibrary.h" ] || {
   echo "build-djl-jni: javac did not write the JNI header (see above)" >&2; exit 1; }
 
-FLAGS=(-O2 -fPIC -std=c++17 -w "-D_GLIBCXX_USE_CXX11_ABI=$ABI" -I"$TI" -I"$TI/torch/csrc/api/include"
+FLAGS=(-O1 -fPIC -std=c++17 -w "-D_GLIBCXX_USE_CXX11_ABI=$ABI" -I"$TI" -I"$TI/torch/csrc/api/include"
   -I"$B/include" -I"$DJL/api/src/main/native" -I"$JAVA_HOME/include" -I"$JAVA_HOME/include/linux")
 LIBS=(-ltorch -ltorch_cpu -lc10)
 if [ "$CUDA" != none ]; then
-  FLAGS+=(-DUSE_CUDA -I/usr/local/cuda/include)
+  # the CUDA headers torch was built with (pip's nvidia-* packages) before a system toolkit's
+  FLAGS+=(-DUSE_CUDA)
   for d in "$SITE"/nvidia/*/include; do [ -d "$d" ] && FLAGS+=(-I"$d"); done
+  FLAGS+=(-I/usr/local/cuda/include)
   LIBS+=(-ltorch_cuda -lc10_cuda)
 fi
 
+# one compiler per core (each needs about 1 GB); a source compiled leaves NAME.ok
+compile() {
+  g++ -c "${FLAGS[@]}" "$1" -o "$B/$2.o" 2> "$B/$2.err" && touch "$B/$2.ok"
+}
+jobs_max="$(nproc)"
 pids=()
 for f in "$NATIVE"/*.cc; do
-  n="$(basename "$f" .cc)"
-  g++ -c "${FLAGS[@]}" "$f" -o "$B/$n.o" 2> "$B/$n.err" &
+  if [ "${#pids[@]}" -ge "$jobs_max" ]; then
+    wait "${pids[0]}" || true
+    pids=("${pids[@]:1}")
+  fi
+  compile "$f" "$(basename "$f" .cc)" &
   pids+=($!)
 done
+for p in "${pids[@]}"; do wait "$p" || true; done
 failed=0
-for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
-if [ "$failed" -gt 0 ]; then
-  for e in "$B"/*.err; do
-    [ -f "${e%.err}.o" ] && continue
-    echo "build-djl-jni: $(basename "${e%.err}").cc did not compile:" >&2
-    grep -m 10 error "$e" >&2 || head -20 "$e" >&2
-  done
-  exit 1
-fi
+for f in "$NATIVE"/*.cc; do
+  n="$(basename "$f" .cc)"
+  [ -f "$B/$n.ok" ] && continue
+  failed=$((failed + 1))
+  echo "build-djl-jni: $n.cc did not compile:" >&2
+  grep -m 10 error "$B/$n.err" >&2 || head -20 "$B/$n.err" >&2
+done
+[ "$failed" = 0 ] || exit 1
 g++ -shared -o "$B/libdjl_torch.so" "$B"/*.o -L"$TL" "${LIBS[@]}" -Wl,-rpath,"$TL"
-if LD_LIBRARY_PATH="$TL" ldd -r "$B/libdjl_torch.so" 2>&1 | grep -q -e 'undefined symbol' -e 'not found'; then
-  LD_LIBRARY_PATH="$TL" ldd -r "$B/libdjl_torch.so" 2>&1 | grep -e 'undefined symbol' -e 'not found' >&2
+unresolved="$(LD_LIBRARY_PATH="$TL" ldd -r "$B/libdjl_torch.so" 2>&1 \
+  | grep -e 'undefined symbol' -e 'not found' || true)"
+if [ -n "$unresolved" ]; then
+  echo "$unresolved" >&2
   echo "build-djl-jni: the library has unresolved symbols against $TL" >&2
   exit 1
 fi
 cp "$B/libdjl_torch.so" "$TL/libdjl_torch.so"
 flavor=cpu
 [ "$CUDA" != none ] && flavor="cu${CUDA//./}"
+# PYTORCH_VERSION: what DJL reports as its engine's version (else the 2.7.1 of its own build)
 echo "build-djl-jni: wrote $TL/libdjl_torch.so; run the project with"
-echo "  export PYTORCH_LIBRARY_PATH=$TL PYTORCH_FLAVOR=$flavor"
+printf '  export PYTORCH_LIBRARY_PATH=%q PYTORCH_FLAVOR=%q PYTORCH_VERSION=%q\n' \
+  "$TL" "$flavor" "${VERSION%%+*}"

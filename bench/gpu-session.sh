@@ -29,6 +29,7 @@ pack() {
   local djl="${1:?pack needs DJL_SOURCES}"
   [ -d "$djl/engines/pytorch/pytorch-native/src/main/native" ] || {
     echo "gpu-session: $djl is not a DJL source checkout" >&2; exit 1; }
+  djl="$(cd "$djl" && pwd)"
   mkdir -p "$DIR"
   DIR="$(cd "$DIR" && pwd)"
   cd "$ROOT"
@@ -79,27 +80,25 @@ run_all() {
   java="$g/jdk/bin/java"
   el "unpacked: $("$java" -version 2>&1 | head -1)"
   if [ -z "${PYTORCH_LIBRARY_PATH:-}" ] || [ ! -f "$PYTORCH_LIBRARY_PATH/libdjl_torch.so" ]; then
-    local log
-    log="$(mktemp)"
     JAVA_HOME="$g/jdk" PATH="$g/jdk/bin:$PATH" bash "$ROOT/bench/build-djl-jni.sh" "$DIR/djl" "$py" \
-      | tee "$log"
-    eval "$(grep '^  export ' "$log")"
-    rm -f "$log"
+      | tee "$out/jni.txt"
+    eval "$(grep '^  export ' "$out/jni.txt")"
     el "JNI built"
   fi
-  local cuda_libs site
+  local cuda_libs site d
   site="$(dirname "$(dirname "$PYTORCH_LIBRARY_PATH")")"
-  cuda_libs="$(ls -d "$site"/nvidia/*/lib 2>/dev/null | paste -sd: || true)"
   # DJL finds the GPUs through the CUDA runtime (JNA): let it see the one torch ships with
-  export LD_LIBRARY_PATH="$PYTORCH_LIBRARY_PATH:$cuda_libs:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+  cuda_libs=/usr/local/cuda/lib64
+  for d in "$site"/nvidia/*/lib; do [ -d "$d" ] && cuda_libs="$d:$cuda_libs"; done
+  export LD_LIBRARY_PATH="$PYTORCH_LIBRARY_PATH:$cuda_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export OPT_OUT_TRACKING=true DJL_OFFLINE=true PYTORCH_LIBRARY_PATH
-  local cp="" m d
-  for m in "${MODULES[@]}"; do cp="$cp$DIR/classes/$m:"; done
-  for d in "$g"/cp/*/; do cp="$cp${d%/}:"; done
+  local cp
+  cp="$(printf '%s\n' "${MODULES[@]}" | sed "s|^|$DIR/classes/|" | paste -sd:)"
+  for d in "$g"/cp/*/; do cp="$cp:${d%/}"; done
   # -Djna.library.path: DJL counts the GPUs through the CUDA runtime, which pip ships versioned
   local flags=(-Xss4m -Dai.djl.offline=true -DOPT_OUT_TRACKING=true -Djava.awt.headless=true
     --add-opens=java.base/java.nio=ALL-UNNAMED -Dai.djl.default_engine=PyTorch
-    "-Djna.library.path=$cuda_libs:/usr/local/cuda/lib64")
+    "-Djna.library.path=$cuda_libs")
   cd "$ROOT"
   el "bench/gpu-check.jsh"
   local rc=0
@@ -113,7 +112,7 @@ run_all() {
   el "benchmark: $suite"
   rc=0
   timeout "${BENCH_TIMEOUT:-240}" "$java" "${flags[@]}" -Dai.djl.pytorch.num_threads=8 -cp "$cp" \
-    dev.vlmo.bench.Bench "${gpu_flag[@]}" --python "$py" --threads 8 --reps "${REPS:-5}" --warmup 2 \
+    dev.vlmo.bench.Bench ${gpu_flag[@]+"${gpu_flag[@]}"} --python "$py" --threads 8 --reps "${REPS:-5}" --warmup 2 \
     --suite "$suite" --slow 60 --out "$out/RESULTS-gpu.md" --command "bench/gpu-session.sh run DIR" \
     > "$out/bench.txt" 2>&1 || rc=$?
   grep -v -e '^\s*at ' -e '^INFO' -e '^WARNING' "$out/bench.txt" | tail -40 || true
@@ -125,8 +124,9 @@ case "$cmd" in
   run)
     DIR="$(cd "$DIR" && pwd)"
     mkdir -p "${OUT:-$DIR/out}"
+    OUT="$(cd "${OUT:-$DIR/out}" && pwd)"
     # a pipe, not a process substitution: the log is complete when the script ends
-    run_all 2>&1 | tee "${OUT:-$DIR/out}/log.txt"
+    run_all 2>&1 | tee "$OUT/log.txt"
     ;;
   *) sed -n 2,21p "$0" >&2; exit 2 ;;
 esac

@@ -56,20 +56,28 @@ class FinetuneDataParallelTest {
             Map<String, float[]> w2 = Fixtures.snapshot(two.model());
             // AdamW's first steps move each weight by about the learning rate times the sign of
             // its gradient, so where a gradient is near zero the rounding of two equal
-            // computations can flip that weight's step; the weights as a whole must still agree
-            // far more closely than they moved. Measured: vqa, nlvr2 and classification 1e-6
-            // apart relative to the distance moved, retrieval 4e-3; with the second shard's
-            // gradient lost (its features detached before the gather) 1.3
+            // computations can flip that weight's step; the weights must still agree far more
+            // closely than they moved, as a whole and tensor by tensor (a mistake confined to a
+            // small tensor would vanish in the whole). Measured, apart over moved: vqa, nlvr2 and
+            // classification about 1e-6 as a whole and at most 2e-5 for a tensor, retrieval 4e-3
+            // and 7.5e-3; with the second shard's gradient lost (its features detached before the
+            // gather) 1.3 as a whole. The heads the fine-tune adds count in the whole only.
             double moved = Fixtures.distance(start, w1);
             double apart = Fixtures.distance(w1, w2);
-            System.out.printf(
-                    "DIAG %s moved %.4e apart %.4e ratio %.4e max %.3e%n",
-                    name, moved, apart, apart / moved, Fixtures.maxDifference(w1, w2));
             assertTrue(
                     apart < 2e-2 * moved,
                     String.format(
                             "%s: one and two devices' weights %.3e apart after moving %.3e",
                             name, apart, moved));
+            for (String k : start.keySet()) {
+                double movedK = Fixtures.distance(Map.of(k, start.get(k)), Map.of(k, w1.get(k)));
+                double apartK = Fixtures.distance(Map.of(k, w1.get(k)), Map.of(k, w2.get(k)));
+                assertTrue(
+                        apartK <= 5e-2 * movedK + 1e-7,
+                        String.format(
+                                "%s: %s %.3e apart on one and two devices after moving %.3e",
+                                name, k, apartK, movedK));
+            }
         }
     }
 
