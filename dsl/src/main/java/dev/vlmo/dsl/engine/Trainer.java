@@ -484,6 +484,23 @@ public final class Trainer {
             float[] patchMaskHost,
             long[] mlmLabelsHost) {
 
+        Inputs {
+            if (patchMask != null && patchMaskHost.length != patchMask.size()) {
+                throw new IllegalArgumentException(
+                        "host copy of the patch mask has "
+                                + patchMaskHost.length
+                                + " values for a mask of shape "
+                                + patchMask.getShape());
+            }
+            if (mlmLabels != null && mlmLabelsHost.length != mlmLabels.size()) {
+                throw new IllegalArgumentException(
+                        "host copy of the MLM labels has "
+                                + mlmLabelsHost.length
+                                + " values for labels of shape "
+                                + mlmLabels.getShape());
+            }
+        }
+
         /** Inputs whose host copies are read from the arrays (tests). */
         Inputs(
                 int size,
