@@ -1,6 +1,7 @@
 package dev.vlmo.model;
 
 import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -52,11 +53,41 @@ public final class Engines {
         String want = name != null ? name : System.getProperty("vlmo.engine", DEFAULT);
         for (String n : Engine.getAllEngines()) {
             if (n.toLowerCase(Locale.ROOT).equals(want.toLowerCase(Locale.ROOT))) {
-                return Engine.getEngine(n);
+                try {
+                    return Engine.getEngine(n);
+                } catch (EngineException e) {
+                    throw withLibtorchHint(n, e);
+                }
             }
         }
         throw new IllegalArgumentException(
                 "engine '" + want + "' is not available; available: " + Engine.getAllEngines());
+    }
+
+    /**
+     * When DJL's PyTorch engine fails to start from a libtorch the user pointed it at, says which
+     * one and how to get a JNI library built for it; any other failure is returned as it is.
+     */
+    static EngineException withLibtorchHint(String engine, EngineException e) {
+        String path =
+                System.getProperty("PYTORCH_LIBRARY_PATH", System.getenv("PYTORCH_LIBRARY_PATH"));
+        if (!"PyTorch".equals(engine) || path == null || path.isEmpty()) {
+            return e;
+        }
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return new EngineException(
+                "DJL's PyTorch engine could not start with the libtorch in PYTORCH_LIBRARY_PATH="
+                        + path
+                        + " ("
+                        + root
+                        + "). Unless that libtorch is 2.7.1, DJL's JNI library (libdjl_torch.so)"
+                        + " must be built for it: bench/build-djl-jni.sh builds it from DJL's"
+                        + " sources and writes it there (README, \"Engines\"); or unset"
+                        + " PYTORCH_LIBRARY_PATH to use the CPU libtorch on the class path",
+                e);
     }
 
     /**
