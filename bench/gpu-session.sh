@@ -92,7 +92,6 @@ run_all() {
   for d in "$site"/nvidia/*/lib; do [ -d "$d" ] && cuda_libs="$d:$cuda_libs"; done
   export LD_LIBRARY_PATH="$PYTORCH_LIBRARY_PATH:$cuda_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export OPT_OUT_TRACKING=true DJL_OFFLINE=true PYTORCH_LIBRARY_PATH
-  export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" # as ./vlmo runs the project
   local cp
   cp="$(printf '%s\n' "${MODULES[@]}" | sed "s|^|$DIR/classes/|" | paste -sd:)"
   for d in "$g"/cp/*/; do cp="$cp:${d%/}"; done

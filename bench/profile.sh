@@ -16,8 +16,6 @@ deps="$(tr ':' '\n' < "$cp_file" | grep -v '/dev/vlmo/' | paste -sd: -)"
 cp="bench/target/classes:dsl/target/classes:model/target/classes:datasets/target/classes:$deps"
 export OPT_OUT_TRACKING=true DJL_OFFLINE=true OMP_NUM_THREADS="$THREADS"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-# as ./vlmo runs the project (both sides of the benchmark inherit it)
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec java ${JAVA_OPTS:-} -Xss4m -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
     -Dai.djl.pytorch.num_threads="$THREADS" -Dai.djl.pytorch.num_interop_threads=1 \
     -cp "$cp" dev.vlmo.bench.Profile "$@"

@@ -13,13 +13,8 @@ public final class KernelJvm {
     public static final Map<String, String> SYSTEM_PROPERTIES =
             Map.of("OPT_OUT_TRACKING", "true", "ai.djl.offline", "true");
 
-    /**
-     * Environment variables (name to value) that a launched kernel process receives: the telemetry
-     * opt-out, and two glibc malloc arenas (less memory held by libtorch's threads, same speed; see
-     * the launcher {@code ./vlmo}).
-     */
-    public static final Map<String, String> ENVIRONMENT =
-            Map.of("OPT_OUT_TRACKING", "true", "MALLOC_ARENA_MAX", "2");
+    /** Environment variables (name to value) that a launched kernel process receives. */
+    public static final Map<String, String> ENVIRONMENT = Map.of("OPT_OUT_TRACKING", "true");
 
     /**
      * JVM options, in a fixed order: {@link #SYSTEM_PROPERTIES} on a command line, and the opening

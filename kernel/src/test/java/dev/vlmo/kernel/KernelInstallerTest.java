@@ -50,7 +50,6 @@ class KernelInstallerTest {
         assertEquals("message", json.get("interrupt_mode").getAsString());
         JsonObject env = json.getAsJsonObject("env");
         assertEquals("true", env.get("OPT_OUT_TRACKING").getAsString());
-        assertEquals("2", env.get("MALLOC_ARENA_MAX").getAsString());
         assertEquals("/opt/vlmo", env.get("VLMO_HOME").getAsString());
     }
 
