@@ -152,24 +152,18 @@ public final class Flops {
 
     /** {@link #encodeImage} with the last block (of each path) for [CLS] alone. */
     static double clsImage(VlmoConfig c, boolean vlPath) {
-        long n = imageTokens(c);
-        int lasts = vlPath && c.vlLayers() > 0 ? 2 : 1;
-        return encodeImage(c, vlPath) - lasts * (block(c, n) - clsBlock(c, n));
+        return clsOnly(c, encodeImage(c, vlPath), imageTokens(c), vlPath);
     }
 
     /** {@link #encodeText} with the last block (of each path) for [CLS] alone. */
     static double clsText(VlmoConfig c, boolean vlPath) {
-        long n = c.maxTextLen();
+        return clsOnly(c, encodeText(c, vlPath), c.maxTextLen(), vlPath);
+    }
+
+    /** An encoder's FLOPs over n tokens with its last block, and the VL path's, for [CLS] alone. */
+    private static double clsOnly(VlmoConfig c, double full, long n, boolean vlPath) {
         int lasts = vlPath && c.vlLayers() > 0 ? 2 : 1;
-        return encodeText(c, vlPath) - lasts * (block(c, n) - clsBlock(c, n));
-    }
-
-    static double embedImage(VlmoConfig c) {
-        return clsImage(c, false);
-    }
-
-    static double embedText(VlmoConfig c) {
-        return clsText(c, false);
+        return full - lasts * (block(c, n) - clsBlock(c, n));
     }
 
     /** {@link #encodePair} with the last block for [CLS] alone. */
@@ -198,10 +192,11 @@ public final class Flops {
                                     + 3 * poolPair(c)
                                     + mlmPair(c)
                                     + mlmHead(c));
-            case INFER_IMAGE -> b * embedImage(c);
-            case INFER_TEXT -> b * embedText(c);
+            case INFER_IMAGE -> b * clsImage(c, false);
+            case INFER_TEXT -> b * clsText(c, false);
             case INFER_PAIR -> b * poolPair(c);
-            case RETRIEVE_DUAL -> b * (embedImage(c) + embedText(c)) + 2.0 * b * b * c.hidden();
+            case RETRIEVE_DUAL ->
+                    b * (clsImage(c, false) + clsText(c, false)) + 2.0 * b * b * c.hidden();
             case RETRIEVE_FUSION -> b * b * poolPair(c);
         };
     }

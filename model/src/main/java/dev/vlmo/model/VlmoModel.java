@@ -340,10 +340,8 @@ public final class VlmoModel extends Module {
             NDArray images,
             int imageTokenType,
             boolean training) {
-        NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, training);
+        NDArray hidden = pairHidden(ps, ids, mask, images, imageTokenType, training, null);
         int t = (int) ids.getShape().get(1);
-        Hidden h = run(ps, in[0], in[1], in[2], Route.PAIR, t, false, training, null);
-        NDArray hidden = transformer.norm(ps, h.last, training);
         NDArray textFeats = hidden.get(new NDIndex(":, :{}", t));
         NDArray imageFeats = hidden.get(new NDIndex(":, {}:", t));
         return new PairEncoding(
@@ -454,11 +452,9 @@ public final class VlmoModel extends Module {
             NDArray images,
             int imageTokenType,
             boolean training) {
-        NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, training);
-        int t = (int) ids.getShape().get(1);
         LastBlock last = first(ps, training);
-        Hidden h = run(ps, in[0], in[1], in[2], Route.PAIR, t, false, training, last);
-        return pooler.forward(ps, transformer.norm(ps, h.last, training), training);
+        NDArray hidden = pairHidden(ps, ids, mask, images, imageTokenType, training, last);
+        return pooler.forward(ps, hidden, training);
     }
 
     /**
@@ -486,8 +482,7 @@ public final class VlmoModel extends Module {
         NDArray x = imageInput(ps, images, patchMask, training);
         NDArray rel = relativeBias(ps, x, "image", training);
         LastBlock last = rows(ps, x, patches, p, p + 1, 1, training);
-        Hidden h = run(ps, x, null, rel, Route.IMAGE, 0, false, training, last);
-        return transformer.norm(ps, h.last, training);
+        return normed(ps, new NDArray[] {x, null, rel}, Route.IMAGE, 0, training, last);
     }
 
     /**
@@ -510,8 +505,7 @@ public final class VlmoModel extends Module {
         NDArray[] in = textInput(ps, ids, mask, training);
         int t = (int) ids.getShape().get(1);
         LastBlock last = rows(ps, in[0], positions, t, t, 0, training);
-        Hidden h = run(ps, in[0], in[1], in[2], Route.TEXT, 0, false, training, last);
-        return transformer.norm(ps, h.last, training);
+        return normed(ps, in, Route.TEXT, 0, training, last);
     }
 
     /**
@@ -536,11 +530,38 @@ public final class VlmoModel extends Module {
             int imageTokenType,
             long[] positions,
             boolean training) {
-        NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, training);
         int t = (int) ids.getShape().get(1);
         int n = t + config.imageTokens();
-        LastBlock last = rows(ps, in[0], positions, t, n, 0, training);
-        Hidden h = run(ps, in[0], in[1], in[2], Route.PAIR, t, false, training, last);
+        LastBlock last = rows(ps, ids, positions, t, n, 0, training);
+        return pairHidden(ps, ids, mask, images, imageTokenType, training, last);
+    }
+
+    /** The pair pass's final hidden states (B, T+P+1, D), or the tokens {@code last} keeps. */
+    private NDArray pairHidden(
+            ParameterStore ps,
+            NDArray ids,
+            NDArray mask,
+            NDArray images,
+            int imageTokenType,
+            boolean training,
+            LastBlock last) {
+        NDArray[] in = pairInput(ps, ids, mask, images, imageTokenType, training);
+        int t = (int) ids.getShape().get(1);
+        return normed(ps, in, Route.PAIR, t, training, last);
+    }
+
+    /**
+     * The blocks without the VL path, then the final norm, for embedded inputs {sequence,
+     * key-padding bias, relative bias}: (B, N, D), or the tokens {@code last} keeps.
+     */
+    private NDArray normed(
+            ParameterStore ps,
+            NDArray[] in,
+            Route route,
+            int textLen,
+            boolean training,
+            LastBlock last) {
+        Hidden h = run(ps, in[0], in[1], in[2], route, textLen, false, training, last);
         return transformer.norm(ps, h.last, training);
     }
 

@@ -48,11 +48,10 @@ class ClsOnlyPassesTest {
         try (NDManager m = TestSupport.manager()) {
             VlmoModel model = TestSupport.tinyModel(m, c, 11);
             ParameterStore ps = TestSupport.store(m);
-            int t = 12;
-            int[] lengths = {12, 5, 9};
-            NDArray images = TestSupport.images(m, c, 3);
-            NDArray ids = TestSupport.ids(m, c, lengths, t, 3);
-            NDArray mask = TestSupport.mask(m, lengths, t);
+            Batch in = batch(m, c);
+            NDArray images = in.images();
+            NDArray ids = in.ids();
+            NDArray mask = in.mask();
 
             NDArray fullImg = model.encodeImage(ps, images, false, false).itc();
             NDArray img = model.embedImages(ps, images);
@@ -128,6 +127,17 @@ class ClsOnlyPassesTest {
                 after(model, ps, images, ids, mask));
     }
 
+    /** Three images and texts of 12, 5 and 9 tokens padded to 12. */
+    private record Batch(NDArray images, NDArray ids, NDArray mask) {}
+
+    private static Batch batch(NDManager m, VlmoConfig c) {
+        int[] lengths = {12, 5, 9};
+        return new Batch(
+                TestSupport.images(m, c, 3),
+                TestSupport.ids(m, c, lengths, 12, 3),
+                TestSupport.mask(m, lengths, 12));
+    }
+
     /** Flattened (B*T) text positions: masked tokens, a padded one (sample 1 has 5 tokens). */
     private static final long[] POSITIONS = {1, 3, 14, 20, 30, 35};
 
@@ -150,14 +160,10 @@ class ClsOnlyPassesTest {
             NDManager m, VlmoConfig c, Outputs outputs, List<float[]> weights, float[] loss) {
         VlmoModel model = TestSupport.tinyModel(m, c, 11);
         ParameterStore ps = TestSupport.store(m);
-        int t = 12;
-        int[] lengths = {12, 5, 9};
-        NDArray images = TestSupport.images(m, c, 3);
-        NDArray ids = TestSupport.ids(m, c, lengths, t, 3);
-        NDArray mask = TestSupport.mask(m, lengths, t);
+        Batch in = batch(m, c);
         m.getEngine().setRandomSeed(77); // the same drop-path draws in both passes
         try (GradientCollector gc = m.getEngine().newGradientCollector()) {
-            List<NDArray> out = outputs.of(model, ps, images, ids, mask);
+            List<NDArray> out = outputs.of(model, ps, in.images(), in.ids(), in.mask());
             NDArray total = null;
             for (int i = 0; i < out.size(); i++) {
                 NDArray o = out.get(i);

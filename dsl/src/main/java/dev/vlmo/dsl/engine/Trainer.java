@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -485,45 +484,22 @@ public final class Trainer {
             long[] mlmLabelsHost) {
 
         Inputs {
-            if (patchMask != null && patchMaskHost.length != patchMask.size()) {
-                throw new IllegalArgumentException(
-                        "host copy of the patch mask has "
-                                + patchMaskHost.length
-                                + " values for a mask of shape "
-                                + patchMask.getShape());
-            }
-            if (mlmLabels != null && mlmLabelsHost.length != mlmLabels.size()) {
-                throw new IllegalArgumentException(
-                        "host copy of the MLM labels has "
-                                + mlmLabelsHost.length
-                                + " values for labels of shape "
-                                + mlmLabels.getShape());
-            }
+            checkHostCopy(
+                    "patch mask", patchMask, patchMaskHost == null ? -1 : patchMaskHost.length);
+            checkHostCopy(
+                    "MLM labels", mlmLabels, mlmLabelsHost == null ? -1 : mlmLabelsHost.length);
         }
 
-        /** Inputs whose host copies are read from the arrays (tests). */
-        Inputs(
-                int size,
-                NDArray images,
-                NDArray patchMask,
-                NDArray ids,
-                NDArray mask,
-                NDArray mlmIds,
-                NDArray mlmLabels,
-                long[] imageIds) {
-            this(
-                    size,
-                    images,
-                    patchMask,
-                    ids,
-                    mask,
-                    mlmIds,
-                    mlmLabels,
-                    imageIds,
-                    patchMask == null
-                            ? null
-                            : patchMask.toType(DataType.FLOAT32, false).toFloatArray(),
-                    mlmLabels == null ? null : mlmLabels.toLongArray());
+        private static void checkHostCopy(String what, NDArray array, int length) {
+            if (array != null && length != array.size()) {
+                throw new IllegalArgumentException(
+                        "host copy of the "
+                                + what
+                                + " has "
+                                + (length < 0 ? "no" : Integer.toString(length))
+                                + " values for an array of shape "
+                                + array.getShape());
+            }
         }
 
         static Inputs of(Batch b, int from, int n, NDManager m) {

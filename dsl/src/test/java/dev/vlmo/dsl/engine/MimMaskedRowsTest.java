@@ -71,6 +71,8 @@ class MimMaskedRowsTest {
                 null,
                 null,
                 null,
+                null,
+                mask,
                 null);
     }
 

@@ -103,7 +103,9 @@ class ObjectivesTest {
                 m.create(mask, new Shape(n, T)),
                 m.create(mlmIds, new Shape(n, T)),
                 m.create(labels, new Shape(n, T)),
-                imageIds);
+                imageIds,
+                null,
+                labels);
     }
 
     private static Trainer.Inputs distinct(NDManager m, int n) {
