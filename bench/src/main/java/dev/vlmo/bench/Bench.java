@@ -32,15 +32,22 @@ import java.util.Map;
  *       [--python /usr/bin/python3] [--script bench/pytorch_bench.py] [--threads 2] [--gpu]
  *       [--precision FP32|BF16|FP16]
  *       [--command "what to print as the reproducing command"] [--slow SECONDS]
+ *       [--min-seconds SECONDS]
  * </pre>
  *
  * <p>A workload whose last warm-up repetition (both sides together) took longer than {@code --slow}
- * seconds (default 240) is timed once, to keep a run of the base preset short.
+ * seconds (default 240) is timed once, to keep a run of the base preset short. A quick workload
+ * gets more than {@code --reps} timed repetitions: they go on, alternating, until both sides' timed
+ * repetitions add up to {@code --min-seconds} (default 10), at most {@value #MAX_REPS}, so that the
+ * median of a 50 ms step is not the middle of three samples on a noisy machine.
  *
  * <pre>
  * </pre>
  */
 public final class Bench {
+
+    /** The most timed repetitions per side that {@code --min-seconds} adds up to. */
+    static final int MAX_REPS = 200;
 
     /** Side of the square matrices of the peak measurement. */
     static final int PEAK_N = 2048;
@@ -78,6 +85,7 @@ public final class Bench {
         Precision precision = Precision.FP32;
         String command = "bench/run.sh";
         double slowSeconds = 240;
+        double minSeconds = 10;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--suite" -> suite = args[++i];
@@ -91,11 +99,13 @@ public final class Bench {
                 case "--precision" -> precision = Precision.valueOf(args[++i]);
                 case "--command" -> command = args[++i];
                 case "--slow" -> slowSeconds = Double.parseDouble(args[++i]);
+                case "--min-seconds" -> minSeconds = Double.parseDouble(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        if (reps < 1 || warmup < 0) {
-            throw new IllegalArgumentException("need --reps >= 1 and --warmup >= 0");
+        if (reps < 1 || warmup < 0 || minSeconds < 0) {
+            throw new IllegalArgumentException(
+                    "need --reps >= 1, --warmup >= 0 and --min-seconds >= 0");
         }
         List<Workload> workloads = Workload.suite(suite);
         File log = new File(System.getProperty("java.io.tmpdir"), "vlmo-bench-pytorch.log");
@@ -112,7 +122,7 @@ public final class Bench {
                     max(peak[0]) / 1e9, max(peak[1]) / 1e9);
             List<Result> results = new ArrayList<>();
             for (Workload w : workloads) {
-                results.add(measure(w, ours, torch, warmup, reps, slowSeconds));
+                results.add(measure(w, ours, torch, warmup, reps, slowSeconds, minSeconds));
             }
             double[][] peakAfter = peak(torch, engine, gpu, 3);
             String report =
@@ -126,6 +136,7 @@ public final class Bench {
                             threads,
                             command,
                             reps,
+                            minSeconds,
                             warmup,
                             (System.nanoTime() - start) / 1e9,
                             precision);
@@ -159,7 +170,13 @@ public final class Bench {
     }
 
     private static Result measure(
-            Workload w, OurSide ours, TorchWorker torch, int warmup, int reps, double slowSeconds) {
+            Workload w,
+            OurSide ours,
+            TorchWorker torch,
+            int warmup,
+            int reps,
+            double slowSeconds,
+            double minSeconds) {
         log("%s: preparing", w.name());
         resetPeaks();
         ours.prepare(w);
@@ -182,19 +199,24 @@ public final class Bench {
                     w.name(), lastWarm);
             reps = 1;
         }
-        double[] t1 = new double[reps];
-        double[] t2 = new double[reps];
+        List<Double> t1 = new ArrayList<>();
+        List<Double> t2 = new ArrayList<>();
         double c1 = 0;
         double c2 = 0;
         long torchRss = 0;
-        for (int r = 0; r < reps; r++) {
+        double timed = 0;
+        // at least reps; then on while the timed total is short of minSeconds (never after a
+        // slow warm-up, which left reps at 1)
+        while (t1.size() < reps
+                || (reps > 1 && timed < minSeconds && t1.size() < Math.max(reps, MAX_REPS))) {
             long t0 = System.nanoTime();
             c1 = ours.run();
-            t1[r] = (System.nanoTime() - t0) / 1e9;
+            t1.add((System.nanoTime() - t0) / 1e9);
             Map<String, String> ans = torch.call("run");
-            t2[r] = Double.parseDouble(ans.get("seconds"));
+            t2.add(Double.parseDouble(ans.get("seconds")));
             c2 = Double.parseDouble(ans.get("check"));
             torchRss = Long.parseLong(ans.get("rss_peak"));
+            timed += t1.get(t1.size() - 1) + t2.get(t2.size() - 1);
         }
         long heap = heapPeak();
         long rss = rssPeak();
@@ -202,10 +224,16 @@ public final class Bench {
         double flops = Flops.of(w, c);
         ours.release();
         torch.call("release");
-        Result res = new Result(w, c, flops, t1, t2, c1, c2, heap, rss, torchRss);
+        double[] ourTimes = t1.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] torchTimes = t2.stream().mapToDouble(Double::doubleValue).toArray();
+        Result res = new Result(w, c, flops, ourTimes, torchTimes, c1, c2, heap, rss, torchRss);
         log(
-                "%s: ours %.4f s, torch %.4f s (medians), torch/ours %.2f",
-                w.name(), median(t1), median(t2), median(t2) / median(t1));
+                "%s: ours %.4f s, torch %.4f s (medians of %d), torch/ours %.2f",
+                w.name(),
+                median(ourTimes),
+                median(torchTimes),
+                ourTimes.length,
+                median(torchTimes) / median(ourTimes));
         return res;
     }
 

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -27,6 +28,7 @@ final class Report {
             int threads,
             String command,
             int reps,
+            double minSeconds,
             int warmup,
             double seconds,
             Precision precision) {
@@ -41,12 +43,21 @@ final class Report {
         s.append("Command: `").append(command).append("`\n\n");
         s.append(
                 f(
-                        "Run on %s; %d workloads, each with %d warm-up and %d timed repetitions per"
-                                + " side, ours and PyTorch's alternating repetition by repetition in"
-                                + " one invocation (a workload whose warm-up took longer than the --slow limit is timed"
-                                + " once; see the raw times); %.0f s in all. Times are medians (min to max in"
+                        "Run on %s; %d workloads, each with %d warm-up and at least %d timed"
+                                + " repetitions per side, ours and PyTorch's alternating repetition"
+                                + " by repetition in one invocation; a quick workload goes on"
+                                + " alternating until the two sides' timed repetitions add up to %.0f s"
+                                + " (at most %d each), and one whose warm-up took longer than the"
+                                + " --slow limit is timed once (the count of each is in the raw"
+                                + " times); %.0f s in all. Times are medians (min to max in"
                                 + " brackets).\n\n",
-                        LocalDate.now(), results.size(), warmup, reps, seconds));
+                        LocalDate.now(),
+                        results.size(),
+                        warmup,
+                        reps,
+                        minSeconds,
+                        Bench.MAX_REPS,
+                        seconds));
         s.append("## Machine\n\n");
         s.append("| | |\n|---|---|\n");
         s.append("| CPU | ").append(cpuModel()).append(" |\n");
@@ -133,12 +144,15 @@ final class Report {
         retrieval(s, results);
         memory(s, results);
         s.append("## Raw times (seconds per repetition)\n\n");
-        s.append("| workload | ours | PyTorch | check ours / PyTorch |\n|---|---|---|---|\n");
+        s.append(
+                "| workload | repetitions | ours | PyTorch | check ours / PyTorch |\n"
+                        + "|---|---|---|---|---|\n");
         for (Bench.Result r : results) {
             s.append(
                     f(
-                            "| %s | %s | %s | %.4g / %.4g |\n",
+                            "| %s | %d | %s | %s | %.4g / %.4g |\n",
                             r.workload().name(),
+                            r.ours().length,
                             list(r.ours()),
                             list(r.torch()),
                             r.oursCheck(),
@@ -278,12 +292,32 @@ final class Report {
         return f("%.4f (%.4f-%.4f)", Bench.median(v), Bench.min(v), Bench.max(v));
     }
 
-    private static String list(double[] v) {
+    /** Every time of a short list; for a long one its quartiles and extremes. */
+    static String list(double[] v) {
+        if (v.length > 12) {
+            double[] sorted = v.clone();
+            Arrays.sort(sorted);
+            return f(
+                    "min %.4f, quartiles %.4f / %.4f / %.4f, max %.4f",
+                    sorted[0],
+                    quantile(sorted, 0.25),
+                    quantile(sorted, 0.5),
+                    quantile(sorted, 0.75),
+                    sorted[sorted.length - 1]);
+        }
         StringBuilder b = new StringBuilder();
         for (double x : v) {
             b.append(b.length() == 0 ? "" : ", ").append(f("%.4f", x));
         }
         return b.toString();
+    }
+
+    /** Linear interpolation between the order statistics of sorted values (q in [0, 1]). */
+    private static double quantile(double[] sorted, double q) {
+        double pos = q * (sorted.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = Math.min(lo + 1, sorted.length - 1);
+        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
     }
 
     private static String mib(long bytes) {

@@ -1,0 +1,26 @@
+package dev.vlmo.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+class ReportTest {
+
+    @Test
+    void shortListsShowEveryTime() {
+        assertEquals("0.3000, 0.1000, 0.2000", Report.list(new double[] {0.3, 0.1, 0.2}));
+    }
+
+    @Test
+    void longListsShowQuartilesOfTheSortedTimes() {
+        // 1..13 shuffled: quartiles of 13 sorted values at positions 3, 6, 9 -> 4, 7, 10
+        double[] v = {13, 1, 12, 2, 11, 3, 10, 4, 9, 5, 8, 6, 7};
+        assertEquals(
+                "min 1.0000, quartiles 4.0000 / 7.0000 / 10.0000, max 13.0000", Report.list(v));
+        // 14 values: positions 3.25, 6.5, 9.75 interpolate; the middle one is the median
+        double[] w = {14, 1, 13, 2, 12, 3, 11, 4, 10, 5, 9, 6, 8, 7};
+        assertEquals(
+                "min 1.0000, quartiles 4.2500 / 7.5000 / 10.7500, max 14.0000", Report.list(w));
+        assertEquals(7.5, Bench.median(w), 1e-12);
+    }
+}
