@@ -95,8 +95,10 @@ public final class StepRunner implements AutoCloseable {
 
     /**
      * Random inputs in the layout the stages' collators write, for benchmarks and tests: pixels in
-     * [-1, 1], texts of {@code Nt/2} to {@code Nt} tokens padded to {@code Nt}, 15% of the real
-     * tokens after [CLS] masked for MLM, 40% of the patches masked for MIM, image ids 0..b-1.
+     * [-1, 1], texts of {@code Nt/2} to {@code Nt} tokens padded to {@code Nt} (the first one
+     * {@code Nt} long, so that a step, which pads to the longest text, runs at {@code Nt}), 15% of
+     * the real tokens after [CLS] masked for MLM, 40% of the patches masked for MIM, image ids
+     * 0..b-1.
      *
      * @param c the model's configuration (image size, text length, vocabulary)
      * @param b the batch size
@@ -116,6 +118,11 @@ public final class StepRunner implements AutoCloseable {
         int[] labels = new int[b * t];
         for (int i = 0; i < b; i++) {
             int len = t / 2 + r.nextInt(t - t / 2 + 1);
+            if (i == 0) {
+                // one full-length text: training pads a batch to its longest text, so every text
+                // pass runs at T, the length a side that pads to maxTextLen runs at
+                len = t;
+            }
             for (int j = 0; j < t; j++) {
                 int k = i * t + j;
                 boolean real = j < len;

@@ -529,12 +529,15 @@ public final class Trainer {
             long[] mlmLabelsHost = null;
             if (b.textIds() != null) {
                 int t = b.textLen();
-                ids = ints(m, b.textIds(), from, n, t);
-                mask = ints(m, b.textMasks(), from, n, t);
+                // padding to the longest text of these rows: the columns after it are padding in
+                // every row, which changes no output (the model masks padded keys) and only costs
+                int w = longestText(b.textMasks(), from, n, t);
+                ids = ints(m, b.textIds(), from, n, t, w);
+                mask = ints(m, b.textMasks(), from, n, t, w);
                 if (b.mlmIds() != null) {
-                    mlmIds = ints(m, b.mlmIds(), from, n, t);
-                    mlmLabelsHost = longs(b.mlmLabels(), from, n, t);
-                    mlmLabels = Engines.owned(m.create(mlmLabelsHost, new Shape(n, t)));
+                    mlmIds = ints(m, b.mlmIds(), from, n, t, w);
+                    mlmLabelsHost = longs(b.mlmLabels(), from, n, t, w);
+                    mlmLabels = Engines.owned(m.create(mlmLabelsHost, new Shape(n, w)));
                 }
             }
             long[] imageIds = null;
@@ -557,14 +560,34 @@ public final class Trainer {
                     mlmLabelsHost);
         }
 
-        private static NDArray ints(NDManager m, int[] src, int from, int n, int t) {
-            return Engines.owned(m.create(longs(src, from, n, t), new Shape(n, t)));
+        /**
+         * The length of the longest text among rows [from, from + n) of a (B, t) mask: one past the
+         * last real token of any of them (at least 1).
+         */
+        static int longestText(int[] mask, int from, int n, int t) {
+            int w = 1;
+            for (int r = from; r < from + n; r++) {
+                for (int j = t - 1; j >= w; j--) {
+                    if (mask[r * t + j] != 0) {
+                        w = j + 1;
+                        break;
+                    }
+                }
+            }
+            return w;
         }
 
-        private static long[] longs(int[] src, int from, int n, int t) {
-            long[] out = new long[n * t];
-            for (int i = 0; i < n * t; i++) {
-                out[i] = src[from * t + i];
+        private static NDArray ints(NDManager m, int[] src, int from, int n, int t, int w) {
+            return Engines.owned(m.create(longs(src, from, n, t, w), new Shape(n, w)));
+        }
+
+        /** The first {@code w} columns of rows [from, from + n) of a (B, t) array. */
+        private static long[] longs(int[] src, int from, int n, int t, int w) {
+            long[] out = new long[n * w];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < w; j++) {
+                    out[i * w + j] = src[(from + i) * t + j];
+                }
             }
             return out;
         }

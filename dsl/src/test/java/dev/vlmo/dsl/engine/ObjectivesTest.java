@@ -217,6 +217,83 @@ class ObjectivesTest {
         }
     }
 
+    // ------------------------------------------------------------------ padding
+
+    /** The rows of direct inputs as a collated batch whose texts are padded to {@code t}. */
+    private static dev.vlmo.datasets.batch.Batch batch(Trainer.Inputs in, int t) {
+        int n = in.size();
+        int w = (int) in.ids().getShape().get(1);
+        long[][] src = {
+            in.ids().toLongArray(),
+            in.mask().toLongArray(),
+            in.mlmIds().toLongArray(),
+            in.mlmLabels().toLongArray()
+        };
+        int[][] out = new int[4][n * t];
+        java.util.Arrays.fill(out[3], (int) Losses.IGNORE);
+        for (int k = 0; k < 4; k++) {
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < w; j++) {
+                    out[k][i * t + j] = (int) src[k][i * w + j];
+                }
+            }
+        }
+        int[] imageIds = new int[n];
+        for (int i = 0; i < n; i++) {
+            imageIds[i] = (int) in.imageIds()[i];
+        }
+        return dev.vlmo.datasets.batch.Batch.builder(n)
+                .images(32, in.images().toFloatArray())
+                .text(t, out[0], out[1])
+                .mlm(out[2], out[3])
+                .imageIds(imageIds)
+                .build();
+    }
+
+    @Test
+    void aBatchIsPaddedToItsLongestTextAndLosesNothing() {
+        try (NDManager m = manager.newSubManager()) {
+            Trainer.Inputs direct = distinct(m, 6); // texts of 6 to 15 tokens padded to 16
+            long[] mask = direct.mask().toLongArray();
+            int longest = 0;
+            for (int i = 0; i < 6; i++) {
+                int len = 0;
+                for (int j = 0; j < T; j++) {
+                    len += (int) mask[i * T + j];
+                }
+                longest = Math.max(longest, len);
+            }
+            // collated with more padding, the step's arrays are cut to the longest text
+            Trainer.Inputs cut = Trainer.Inputs.of(batch(direct, 40), 0, 6, m);
+            assertEquals(new Shape(6, longest), cut.ids().getShape());
+            assertEquals(new Shape(6, longest), cut.mlmLabels().getShape());
+            assertEquals(6 * longest, cut.mlmLabelsHost().length);
+            // rows 1 and 2 alone: cut to their own longest text
+            Trainer.Inputs two = Trainer.Inputs.of(batch(direct, 40), 1, 2, m);
+            int len1 = 0;
+            int len2 = 0;
+            for (int j = 0; j < T; j++) {
+                len1 += (int) mask[T + j];
+                len2 += (int) mask[2 * T + j];
+            }
+            assertEquals(Math.max(len1, len2), two.ids().getShape().get(1));
+            assertEquals(
+                    direct.ids().get("1:3, :{}", Math.max(len1, len2)).toLongArray().length,
+                    two.ids().toLongArray().length);
+            assertTrue(
+                    java.util.Arrays.equals(
+                            direct.ids().get("1:3, :{}", Math.max(len1, len2)).toLongArray(),
+                            two.ids().toLongArray()));
+            // every objective of stage 3 (ITC, VL-ITC, hard-negative ITM, MLM) gives the loss of
+            // the texts padded to 16
+            Plan.StagePlan p = stage(VL);
+            assertSameLosses(
+                    losses(p, direct, 1, 3, m), losses(p, cut, 1, 3, m), "cut to the longest");
+            assertSameLosses(
+                    losses(p, direct, 2, 3, m), losses(p, cut, 2, 3, m), "two shards, cut");
+        }
+    }
+
     // ------------------------------------------------------------------ the gather
 
     @Test
