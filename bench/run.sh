@@ -2,8 +2,9 @@
 # Runs the benchmark: our model (Java, DJL) and the same workloads in PyTorch (bench/pytorch_bench.py
 # with Debian's python3-torch), interleaved in one invocation, and writes bench/RESULTS.md.
 #
-#   bench/run.sh                   # full suite: tiny, small, base (about 15 minutes on 2 cores)
-#   bench/run.sh --suite quick     # tiny preset only (about a minute)
+#   bench/run.sh                   # the quick suite: tiny preset only (about two minutes)
+#   bench/run.sh --suite full      # tiny, small, base (about 15 minutes on 2 cores)
+#   bench/run.sh --suite base      # the base preset's workloads
 #   bench/run.sh --suite train-vl/base/b4,infer-image/small/b16 --reps 3 --out /tmp/r.md
 #
 # Builds the reactor first (mvn package, nothing installed into ~/.m2). THREADS (default 2) sets the

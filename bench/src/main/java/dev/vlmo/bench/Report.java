@@ -41,6 +41,7 @@ final class Report {
         s.append(
                 "Written by the benchmark itself (`dev.vlmo.bench.Bench`); do not edit by hand.\n\n");
         s.append("Command: `").append(command).append("`\n\n");
+        s.append("Code: ").append(commit()).append("\n\n");
         s.append(
                 f(
                         "Run on %s; %d workloads, each with %d warm-up and at least %d timed"
@@ -322,6 +323,39 @@ final class Report {
 
     private static String mib(long bytes) {
         return bytes < 0 ? "n/a" : f("%.0f MiB", bytes / 1048576.0);
+    }
+
+    /**
+     * The checked-out commit and whether tracked files differ from it, from {@code git} in the
+     * working directory; "unknown" outside a git checkout.
+     */
+    static String commit() {
+        String head = git("rev-parse", "--short", "HEAD");
+        if (head == null || head.isEmpty()) {
+            return "unknown (not a git checkout)";
+        }
+        String changes = git("status", "--porcelain", "--untracked-files=no");
+        return "commit "
+                + head
+                + (changes == null || changes.isEmpty()
+                        ? ""
+                        : " with uncommitted changes to tracked files");
+    }
+
+    private static String git(String... args) {
+        java.util.List<String> cmd = new java.util.ArrayList<>();
+        cmd.add("git");
+        cmd.addAll(java.util.List.of(args));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            return p.waitFor() == 0 ? out : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     private static String cpuModel() {

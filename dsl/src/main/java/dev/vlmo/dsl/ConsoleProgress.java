@@ -31,6 +31,11 @@ public final class ConsoleProgress implements ProgressListener {
     }
 
     @Override
+    public void runStarted(java.nio.file.Path runDir, String note) {
+        out.println("run directory: " + runDir + (note.isEmpty() ? "" : " (" + note + ")"));
+    }
+
+    @Override
     public void stageStarted(Plan.StagePlan stage, int totalSteps, int startStep) {
         out.printf(
                 Locale.ROOT,

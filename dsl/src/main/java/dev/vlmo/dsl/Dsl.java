@@ -200,14 +200,26 @@ public final class Dsl {
     }
 
     /**
-     * A runtime on the given devices, PyTorch engine, fp32.
+     * A runtime on the given devices, fp32, on the engine the {@code vlmo.engine} system property
+     * names ({@code PyTorch}, the default, or {@code MXNet}); {@link Runtime#engine} overrides it.
      *
      * @param devices one or more devices
      * @return the runtime
+     * @throws IllegalArgumentException if {@code vlmo.engine} names another engine
      */
     public static Runtime on(DeviceRef... devices) {
         List<DeviceRef> list = Arrays.asList(devices);
-        return new Runtime(list, "PyTorch", Precision.FP32, null, false, 10, false, false);
+        Runtime r = new Runtime(list, "PyTorch", Precision.FP32, null, false, 10, false, false);
+        String property = System.getProperty("vlmo.engine");
+        if (property == null) {
+            return r;
+        }
+        try {
+            return r.engine(property);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "the system property vlmo.engine must be PyTorch or MXNet, got " + property, e);
+        }
     }
 
     /**

@@ -9,6 +9,14 @@ import java.util.Map;
 public interface ProgressListener {
 
     /**
+     * A run begins, before its first stage: where it writes, and what it resumes (if anything).
+     *
+     * @param runDir the run directory (checkpoints, metrics, plan)
+     * @param note a line about the start: what is resumed, or why nothing is
+     */
+    default void runStarted(java.nio.file.Path runDir, String note) {}
+
+    /**
      * A stage begins.
      *
      * @param stage the stage's plan

@@ -234,7 +234,13 @@ public final class Vlmo {
             c = compile(runtime).model(); // the model these stages trained
         } else {
             c = runtime.isSmoke() ? Plan.smokeModel(config) : config;
-            c = c.withVocabSize(tok.vocabulary().size());
+            if (vocabulary != null
+                    || runtime.isSmoke()
+                    || task.task() != Finetune.Task.CLASSIFICATION) {
+                c = c.withVocabSize(tok.vocabulary().size());
+            }
+            // image classification reads no text: the model keeps the checkpoint's vocabulary
+            // size (the preset's), so an official checkpoint loads without a vocabulary file
         }
         Finetune t = runtime.isSmoke() ? task.smoke(c.imageSize()) : task;
         java.util.Map<String, dev.vlmo.model.checkpoint.TensorData> weights;

@@ -164,6 +164,38 @@ class FinetuneTest {
     }
 
     @Test
+    void imageClassificationLoadsACheckpointWithItsOwnVocabularyWithoutAVocabularyFile(
+            @TempDir Path tmp) throws IOException {
+        // an official checkpoint has BERT's 30522 word embeddings; no text is read, so no
+        // vocabulary file should be needed (the built-in lexicon has 240 entries)
+        dev.vlmo.model.VlmoConfig c =
+                Fixtures.tiny().config().withVocabSize(dev.vlmo.model.VlmoConfig.BERT_VOCAB);
+        Path pt = tmp.resolve("official-like.pt");
+        Map<String, float[]> written;
+        try (ai.djl.ndarray.NDManager m = dev.vlmo.model.Engines.newManager(null)) {
+            dev.vlmo.model.VlmoModel model = new dev.vlmo.model.VlmoModel(c).initialize(m);
+            dev.vlmo.model.checkpoint.CheckpointExporter.write(model, pt);
+            written = Fixtures.snapshot(model);
+        }
+        Vlmo v = Vlmo.tiny().model(x -> c).startFrom(pt);
+        try (FinetuneRun f = v.finetune(small(linearProbe()), Fixtures.quiet(tmp.resolve("lp")))) {
+            Map<String, float[]> loaded = Fixtures.snapshot(f.model());
+            String emb = "text_embeddings.word_embeddings.weight";
+            assertEquals(30522 * c.hidden(), loaded.get(emb).length);
+            assertEquals(
+                    0.0,
+                    Fixtures.maxDifference(
+                            Map.of(emb, written.get(emb)), Map.of(emb, loaded.get(emb))));
+        }
+        // a task that reads text without the checkpoint's vocabulary names the fix
+        Exception e =
+                assertThrows(
+                        RuntimeException.class,
+                        () -> v.finetune(small(vqa()), Fixtures.quiet(tmp.resolve("vqa"))));
+        assertTrue(e.getMessage().contains(".vocabulary(path)"), e.getMessage());
+    }
+
+    @Test
     void vqaTrainsTheFusionPathAndWritesPredictionsAndASubmission() throws IOException {
         Map<String, float[]> before = Fixtures.snapshot(pretrained.model());
         try (FinetuneRun f = pretrained.finetune(small(vqa()))) {

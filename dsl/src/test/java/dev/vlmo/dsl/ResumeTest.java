@@ -78,8 +78,16 @@ class ResumeTest {
             assertEquals(List.of("1@0", "2@0"), killer.starts);
             assertTrue(Files.exists(b.resolve("checkpoints/stage-2-step-2/model.params")));
             assertTrue(!Files.exists(b.resolve("checkpoints/stage-2-step-3")));
+            // what a crash can leave besides: a torn last metrics row, a half-written checkpoint
+            Files.writeString(
+                    b.resolve("metrics.csv"),
+                    "2,visionLa",
+                    java.nio.file.StandardOpenOption.APPEND);
+            Path half = Files.createDirectories(b.resolve("checkpoints/stage-2-step-3.tmp12345"));
+            Files.writeString(half.resolve("model.params.tmp"), "partial");
             ProgressListener.setDefault(() -> resumed);
             try (Run r = v.run(on(cpu()).runDir(b).resume(true))) {
+                assertTrue(!Files.exists(half), "the half-written checkpoint is removed");
                 assertEquals(List.of("2@2"), resumed.starts, "resumes stage 2 after step 2");
                 Table again = r.metrics();
                 assertEquals(full.rowCount(), again.rowCount(), again.print());

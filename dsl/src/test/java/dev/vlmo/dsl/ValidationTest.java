@@ -259,6 +259,16 @@ class ValidationTest {
                                         .stage(s)
                                         .run(Fixtures.quiet(dir).resume(true)));
         says(m, "cannot resume", dir.toString(), "hidden=32", "hidden=48", "another runDir");
+        // nor with other stages: the plan it was run with is kept
+        String plan = Files.readString(dir.resolve("plan.txt"));
+        String stages =
+                rejected(
+                        () ->
+                                Fixtures.tiny()
+                                        .stage(s.steps(2))
+                                        .run(Fixtures.quiet(dir).resume(true)));
+        says(stages, "cannot resume", "another description", "steps(1)", "steps(2)", "runDir");
+        assertEquals(plan, Files.readString(dir.resolve("plan.txt")));
         // and a fresh run never overwrites a run's checkpoints
         String again = rejected(() -> Fixtures.tiny().stage(s).run(Fixtures.quiet(dir)));
         says(again, dir.toString(), "already holds checkpoints", ".resume(true)");
@@ -299,5 +309,25 @@ class ValidationTest {
         says(rejected(() -> on()), "at least one device");
         says(rejected(() -> Dsl.gpu(-1)), "GPU index", "-1");
         says(rejected(() -> Fixtures.tiny().model(c -> c.withVlLayers(3))), "vlLayers", "3");
+    }
+
+    @Test
+    void theEnginePropertyPicksTheRuntimesEngineAndAnUnknownOneIsNamed() {
+        String before = System.getProperty("vlmo.engine");
+        try {
+            System.setProperty("vlmo.engine", "MXNet");
+            assertEquals("MXNet", on(cpu()).engine());
+            assertEquals("PyTorch", on(cpu()).engine("PyTorch").engine());
+            System.setProperty("vlmo.engine", "TensorFlow");
+            says(rejected(() -> on(cpu())), "vlmo.engine", "PyTorch or MXNet", "TensorFlow");
+            System.clearProperty("vlmo.engine");
+            assertEquals("PyTorch", on(cpu()).engine());
+        } finally {
+            if (before == null) {
+                System.clearProperty("vlmo.engine");
+            } else {
+                System.setProperty("vlmo.engine", before);
+            }
+        }
     }
 }

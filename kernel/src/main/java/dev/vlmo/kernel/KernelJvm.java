@@ -28,8 +28,17 @@ public final class KernelJvm {
 
     private KernelJvm() {}
 
-    /** Sets {@link #SYSTEM_PROPERTIES} in the running JVM; call it before anything touches DJL. */
+    /**
+     * Sets {@link #SYSTEM_PROPERTIES} in the running JVM; call it before anything touches DJL.
+     * Telemetry is always switched off; an {@code ai.djl.offline} the JVM was started with is kept
+     * (the launcher's {@code VLMO_DJL_OFFLINE=false} lets DJL download a CUDA libtorch).
+     */
     public static void applyToCurrentJvm() {
-        SYSTEM_PROPERTIES.forEach(System::setProperty);
+        SYSTEM_PROPERTIES.forEach(
+                (k, v) -> {
+                    if (!k.equals("ai.djl.offline") || System.getProperty(k) == null) {
+                        System.setProperty(k, v);
+                    }
+                });
     }
 }

@@ -143,6 +143,9 @@ public final class RecipeRunner {
         }
         out.append(": ").append(e.getMessage());
         for (String line : e.details()) {
+            if (line.equals(e.getMessage())) {
+                continue; // the headline, already printed
+            }
             out.append("\n    ").append(line);
         }
         return out.toString();

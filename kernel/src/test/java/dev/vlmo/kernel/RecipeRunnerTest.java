@@ -90,6 +90,11 @@ class RecipeRunnerTest {
         assertTrue(r.out().contains("before") && !r.out().contains("after"), r.out());
         assertTrue(r.err().startsWith(file + ":3: java.lang.IllegalArgumentException"), r.err());
         assertTrue(r.err().contains("steps"), r.err());
+        // the headline once, then where it was thrown
+        String headline = r.err().lines().findFirst().orElseThrow();
+        String message = headline.substring(headline.indexOf("java.lang."));
+        assertEquals(
+                1, r.err().split(java.util.regex.Pattern.quote(message), -1).length - 1, r.err());
     }
 
     @Test

@@ -72,6 +72,20 @@ class VlmoKernelTest {
     }
 
     @Test
+    void anOfflineModeTheJvmWasStartedWithIsKeptAndTelemetryStaysOff() {
+        String tracking = System.setProperty("OPT_OUT_TRACKING", "false");
+        String offline = System.setProperty("ai.djl.offline", "false");
+        try {
+            KernelJvm.applyToCurrentJvm();
+            assertEquals("true", System.getProperty("OPT_OUT_TRACKING"));
+            assertEquals("false", System.getProperty("ai.djl.offline"));
+        } finally {
+            restore("OPT_OUT_TRACKING", tracking);
+            restore("ai.djl.offline", offline);
+        }
+    }
+
+    @Test
     void missingConnectionFileIsNamed() {
         IllegalArgumentException e =
                 assertThrows(

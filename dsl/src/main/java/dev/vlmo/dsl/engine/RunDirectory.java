@@ -59,6 +59,29 @@ final class RunDirectory {
                                 + modelLine
                                 + "\nuse another runDir or the same description");
             }
+            // the stages too: a resumed stage with other steps, data or schedule would continue
+            // on a learning-rate curve it did not start on, or be skipped as already done
+            List<String> then = descriptionLines(old);
+            List<String> now = plan.description().toString().lines().toList();
+            if (!then.equals(now)) {
+                StringBuilder diff = new StringBuilder();
+                for (int i = 0; i < Math.max(then.size(), now.size()); i++) {
+                    String a = i < then.size() ? then.get(i) : "(none)";
+                    String b = i < now.size() ? now.get(i) : "(none)";
+                    if (!a.equals(b)) {
+                        diff.append("\n  then: ").append(a.strip());
+                        diff.append("\n  now:  ").append(b.strip());
+                    }
+                }
+                throw new IllegalArgumentException(
+                        "cannot resume "
+                                + dir
+                                + ": it was run with another description (its plan.txt is kept):"
+                                + diff
+                                + "\nresume with the description it was run with, or start a new"
+                                + " run in another runDir (startFrom(...) a checkpoint of this one"
+                                + " to build on its weights)");
+            }
         } else if (!resume && latest() != null) {
             throw new IllegalArgumentException(
                     dir
@@ -78,6 +101,18 @@ final class RunDirectory {
         if (!Files.exists(metrics())) {
             Files.writeString(metrics(), HEADER + "\n", StandardCharsets.UTF_8);
         }
+    }
+
+    /** The description's lines of a {@code plan.txt}: everything before the model line. */
+    private static List<String> descriptionLines(String planText) {
+        List<String> out = new ArrayList<>();
+        for (String l : planText.lines().toList()) {
+            if (l.startsWith("model: ")) {
+                break;
+            }
+            out.add(l);
+        }
+        return out;
     }
 
     /** A checkpoint on disk. */
@@ -169,14 +204,56 @@ final class RunDirectory {
                 keep.add(line);
                 continue;
             }
-            String[] f = line.split(",", 4);
-            int s = Integer.parseInt(f[0]);
-            int n = Integer.parseInt(f[2]);
+            // a row cut short by a crash or a full disk (fewer fields, a torn number) is dropped
+            // with the rows after the checkpoint: the resumed run writes its step again
+            String[] f = line.split(",", -1);
+            if (f.length != HEADER.split(",").length) {
+                continue;
+            }
+            int s;
+            int n;
+            try {
+                s = Integer.parseInt(f[0]);
+                n = Integer.parseInt(f[2]);
+            } catch (NumberFormatException e) {
+                continue;
+            }
             if (s < stage || s == stage && n <= step) {
                 keep.add(line);
             }
         }
-        Files.write(metrics(), keep, StandardCharsets.UTF_8);
+        // written beside and renamed, so a crash now leaves the old file or the new one
+        Path tmp = metrics().resolveSibling("metrics.csv.tmp");
+        Files.write(tmp, keep, StandardCharsets.UTF_8);
+        Files.move(
+                tmp,
+                metrics(),
+                StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Deletes checkpoint folders a crash left half-written (the {@code .tmp} folders that {@link
+     * #save} renames into place when complete).
+     *
+     * @return the folders deleted
+     */
+    List<Path> removeUnfinishedCheckpoints() throws IOException {
+        Path root = dir.resolve("checkpoints");
+        List<Path> gone = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return gone;
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            for (Path p : s.toList()) {
+                if (Files.isDirectory(p)
+                        && p.getFileName().toString().matches("stage-\\d+-step-\\d+\\.tmp.*")) {
+                    deleteTree(p);
+                    gone.add(p);
+                }
+            }
+        }
+        return gone;
     }
 
     void appendMetrics(String row) {

@@ -121,7 +121,20 @@ public final class Trainer {
 
     private void execute() throws IOException {
         dir.open(plan, runtime.resume());
+        for (Path half : dir.removeUnfinishedCheckpoints()) {
+            System.err.println("removed a checkpoint a crash left half-written: " + half);
+        }
         RunDirectory.Checkpoint resumeFrom = runtime.resume() ? dir.latest() : null;
+        progress.runStarted(
+                dir.dir(),
+                resumeFrom != null
+                        ? "resuming from its checkpoint of stage "
+                                + resumeFrom.stage()
+                                + " step "
+                                + resumeFrom.step()
+                        : runtime.resume()
+                                ? "resume(true), but it holds no checkpoint yet: starting fresh"
+                                : "");
         if (resumeFrom != null) {
             model.load(resumeFrom.dir().resolve("model.params"), root);
             dir.truncateMetrics(resumeFrom.stage(), resumeFrom.step());

@@ -487,7 +487,11 @@ public final class CheckpointImporter {
                     + ")";
         }
         if (key.equals("text_embeddings.word_embeddings.weight")) {
-            return "the vocabulary differs; build the model with withVocabSize(" + have[0] + ")";
+            return "the vocabulary differs: build the model with withVocabSize("
+                    + have[0]
+                    + "), or in the DSL give the checkpoint's vocabulary file with"
+                    + " .vocabulary(path) (BERT's uncased vocabulary for the official"
+                    + " checkpoints)";
         }
         return "the checkpoint was written for another configuration than " + c.name();
     }
