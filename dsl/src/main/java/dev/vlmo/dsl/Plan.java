@@ -277,6 +277,13 @@ public final class Plan {
                             + nearest(s.batchSize(), shards * s.gradientAccumulation()));
         }
         boolean mlm = s.mlmProbability() > 0;
+        if (s.kind() != Stage.Kind.VISION && s.mimMaskRatio() != Stage.vision().mimMaskRatio()) {
+            throw new IllegalArgumentException(
+                    where
+                            + " sets mimMaskRatio "
+                            + s.mimMaskRatio()
+                            + ", but only a vision() stage masks image patches; remove it here");
+        }
         switch (s.kind()) {
             case VISION -> {
                 if (s.mimTarget() == null) {

@@ -49,6 +49,30 @@ class ValidationTest {
     }
 
     @Test
+    void aMaskRatioOutsideAVisionStage() {
+        String m =
+                rejected(
+                        () ->
+                                Fixtures.tiny()
+                                        .stage(text().data(Fixtures.WORLD).mimMaskRatio(0.5))
+                                        .describe());
+        says(m, "stage 1 (text)", "mimMaskRatio 0.5", "only a vision() stage");
+        says(
+                rejected(
+                        () ->
+                                Fixtures.tiny()
+                                        .stage(
+                                                visionLanguage()
+                                                        .data(Fixtures.WORLD)
+                                                        .mimMaskRatio(0.3))
+                                        .describe()),
+                "stage 1 (visionLanguage)",
+                "mimMaskRatio");
+        // where it applies it is taken
+        Fixtures.tiny().stage(vision().data(Fixtures.WORLD).mimMaskRatio(0.5)).describe();
+    }
+
+    @Test
     void aTextStageOnImageOnlyData() {
         String m =
                 rejected(
@@ -309,6 +333,104 @@ class ValidationTest {
         says(rejected(() -> on()), "at least one device");
         says(rejected(() -> Dsl.gpu(-1)), "GPU index", "-1");
         says(rejected(() -> Fixtures.tiny().model(c -> c.withVlLayers(3))), "vlLayers", "3");
+    }
+
+    @Test
+    void missingInputsOfAnyStageStopTheRunBeforeAnythingTrains(@TempDir Path dir) throws Exception {
+        Path run = dir.resolve("run");
+        Path vocab = dir.resolve("vocab.txt");
+        Files.writeString(vocab, "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\na\nred\ncircle\n");
+        String m =
+                rejected(
+                        () ->
+                                Fixtures.tiny()
+                                        .vocabulary(vocab)
+                                        .startFrom(dir.resolve("nope.params"))
+                                        .stage(vision().data(Fixtures.WORLD).steps(1).batchSize(8))
+                                        .stage(text().data(textLines(dir + "/wiki/*.txt")))
+                                        .stage(
+                                                visionLanguage()
+                                                        .data(
+                                                                Dsl.coco(
+                                                                        dir.resolve("no-coco")
+                                                                                .toString())))
+                                        .run(Fixtures.quiet(run)));
+        says(
+                m,
+                "nothing was trained",
+                "startFrom: no file",
+                "nope.params",
+                "stage 2 (text)",
+                "wiki",
+                "stage 3 (visionLanguage)",
+                "dataset_coco.json");
+        assertTrue(!Files.exists(run), "no run directory is written: " + run);
+    }
+
+    @Test
+    void aDamagedCheckpointIsNamedAndDeletingItResumesFromTheOneBefore(@TempDir Path dir)
+            throws Exception {
+        Stage s = vision().data(Fixtures.WORLD).steps(3).batchSize(8).checkpointEvery(1);
+        Vlmo v = Fixtures.tiny().stage(s);
+        v.run(Fixtures.quiet(dir)).close();
+        deleteTree(dir.resolve("checkpoints/stage-1-step-3")); // as if killed after step 2
+        Path last = dir.resolve("checkpoints/stage-1-step-2");
+        Path params = last.resolve("model.params");
+        byte[] whole = Files.readAllBytes(params);
+        Files.write(params, java.util.Arrays.copyOf(whole, whole.length / 2));
+        says(
+                failure(() -> v.run(Fixtures.quiet(dir).resume(true))),
+                params.toString(),
+                "truncated",
+                "delete its folder");
+        Files.write(params, whole);
+        Path opt = last.resolve("optimizer.bin");
+        byte[] state = Files.readAllBytes(opt);
+        Files.write(opt, java.util.Arrays.copyOf(state, state.length / 2));
+        says(
+                failure(() -> v.run(Fixtures.quiet(dir).resume(true))),
+                opt.toString(),
+                "delete its folder");
+        // as the messages say: without that folder the run resumes after step 1
+        deleteTree(last);
+        try (Run r = v.run(Fixtures.quiet(dir).resume(true))) {
+            assertEquals(3, r.metrics().rowCount());
+        }
+        assertTrue(Files.exists(dir.resolve("checkpoints/stage-1-step-3/model.params")));
+    }
+
+    @Test
+    void twoRunsNeverWriteOneRunDirectory(@TempDir Path dir) throws Exception {
+        Vlmo v = Fixtures.tiny().stage(vision().data(Fixtures.WORLD).steps(1).batchSize(8));
+        Files.createDirectories(dir);
+        try (var ch =
+                        java.nio.channels.FileChannel.open(
+                                dir.resolve("run.lock"),
+                                java.nio.file.StandardOpenOption.CREATE,
+                                java.nio.file.StandardOpenOption.WRITE);
+                var held = ch.lock()) {
+            says(
+                    failure(() -> v.run(Fixtures.quiet(dir))),
+                    "another run is writing to",
+                    dir.toString(),
+                    "another runDir");
+            assertTrue(!Files.exists(dir.resolve("metrics.csv")), "nothing written");
+        }
+        // released by a run when it ends: the next one takes it
+        v.run(Fixtures.quiet(dir)).close();
+        v.run(Fixtures.quiet(dir).resume(true)).close();
+    }
+
+    private static String failure(Executable e) {
+        return assertThrows(RuntimeException.class, e).getMessage();
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        try (var files = Files.walk(root)) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     @Test

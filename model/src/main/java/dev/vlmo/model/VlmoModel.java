@@ -773,7 +773,15 @@ public final class VlmoModel extends Module {
         try (InputStream is = Files.newInputStream(file);
                 DataInputStream in = new DataInputStream(new BufferedInputStream(is))) {
             staged.loadParameters(manager, in);
-        } catch (MalformedModelException | RuntimeException | java.io.EOFException e) {
+        } catch (java.io.EOFException e) {
+            staged.close();
+            throw new IOException(
+                    file
+                            + " ends before its last parameter: the file is truncated (a copy or a"
+                            + " save cut short); if it is a run's checkpoint, delete its folder and"
+                            + " the run resumes from the checkpoint before it",
+                    e);
+        } catch (MalformedModelException | RuntimeException e) {
             staged.close();
             throw new IOException(
                     file + " does not hold parameters of a " + config.name() + " model: " + e, e);

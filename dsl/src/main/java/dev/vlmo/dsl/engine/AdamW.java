@@ -258,7 +258,18 @@ public final class AdamW {
                 return; // saved before the first update
             }
             is.reset();
-            NDList list = NDList.decode(manager, is);
+            NDList list;
+            try {
+                list = NDList.decode(manager, is);
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw new IOException(
+                        file
+                                + " is damaged or truncated ("
+                                + e.getMessage()
+                                + "); if it is a run's checkpoint, delete its folder and the run"
+                                + " resumes from the checkpoint before it",
+                        e);
+            }
             List<NDArray> arrays = list;
             for (NDArray a : arrays) {
                 String n = a.getName();

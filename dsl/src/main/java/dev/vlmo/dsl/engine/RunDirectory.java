@@ -21,15 +21,56 @@ import java.util.stream.Stream;
  * model.params}, {@code optimizer.bin} and {@code state.properties}. A checkpoint is written to a
  * temporary folder and renamed, so a crash never leaves half a checkpoint.
  */
-final class RunDirectory {
+final class RunDirectory implements AutoCloseable {
 
     static final String HEADER =
             "stage,kind,step,loss,itc,itm,mlm,mim,grad_norm,lr,samples_per_s,seconds";
 
     private final Path dir;
+    private java.nio.channels.FileChannel lockFile;
+    private java.nio.channels.FileLock lock;
 
     RunDirectory(Path dir) {
         this.dir = dir;
+    }
+
+    /** Releases the run directory's lock (see {@link #open}). */
+    @Override
+    public void close() throws IOException {
+        if (lock != null) {
+            lock.release();
+            lock = null;
+        }
+        if (lockFile != null) {
+            lockFile.close();
+            lockFile = null;
+        }
+    }
+
+    /**
+     * Takes {@code run.lock}: two runs writing one directory would interleave their metrics rows
+     * and overwrite each other's checkpoints.
+     */
+    private void lock() throws IOException {
+        lockFile =
+                java.nio.channels.FileChannel.open(
+                        dir.resolve("run.lock"),
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE);
+        try {
+            lock = lockFile.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null; // held in this JVM
+        }
+        if (lock == null) {
+            lockFile.close();
+            lockFile = null;
+            throw new IllegalStateException(
+                    "another run is writing to "
+                            + dir
+                            + " (it holds run.lock); wait for it to finish or choose another"
+                            + " runDir");
+        }
     }
 
     Path dir() {
@@ -43,6 +84,7 @@ final class RunDirectory {
     /** Creates the directory and checks a resumed run describes the same model. */
     void open(Plan plan, boolean resume) throws IOException {
         Files.createDirectories(dir.resolve("checkpoints"));
+        lock();
         Path planFile = dir.resolve("plan.txt");
         String modelLine = "model: " + plan.model();
         if (resume && Files.exists(planFile)) {

@@ -223,26 +223,7 @@ final class Sources {
      * @return the pairs, grouped by image, image ids numbered from 0 in file order
      */
     static List<ImageText> karpathy(DataRef.Karpathy k, Set<String> splits, BadInputs bad) {
-        List<String> names =
-                k.name().equals("coco")
-                        ? List.of("dataset_coco.json")
-                        : List.of("dataset_flickr30k.json", "dataset_f30k.json");
-        Path json = null;
-        for (String n : names) {
-            if (Files.isRegularFile(k.root().resolve(n))) {
-                json = k.root().resolve(n);
-                break;
-            }
-        }
-        if (json == null) {
-            throw new IllegalArgumentException(
-                    k.name()
-                            + ": "
-                            + k.root().toAbsolutePath()
-                            + " has no "
-                            + String.join(" or ", names)
-                            + "; put Karpathy's split JSON in that folder with the images");
-        }
+        Path json = karpathyJson(k);
         Path images = k.root();
         Path flickr = k.root().resolve("flickr30k-images");
         if (!k.name().equals("coco") && Files.isDirectory(flickr)) {
@@ -400,6 +381,95 @@ final class Sources {
             bad.report("malformed line", f + ":" + lineNo + " (not UTF-8)", null);
         }
         line.reset();
+    }
+
+    /** The split JSON of a Karpathy folder, or an error naming the file names looked for. */
+    private static Path karpathyJson(DataRef.Karpathy k) {
+        List<String> names =
+                k.name().equals("coco")
+                        ? List.of("dataset_coco.json")
+                        : List.of("dataset_flickr30k.json", "dataset_f30k.json");
+        for (String n : names) {
+            if (Files.isRegularFile(k.root().resolve(n))) {
+                return k.root().resolve(n);
+            }
+        }
+        throw new IllegalArgumentException(
+                k.name()
+                        + ": "
+                        + k.root().toAbsolutePath()
+                        + " has no "
+                        + String.join(" or ", names)
+                        + "; put Karpathy's split JSON in that folder with the images");
+    }
+
+    /**
+     * What of a plan's inputs is not on disk, checked before anything trains so that a missing
+     * folder of a later stage does not wait for the earlier stages to finish: every data source
+     * (its folder, files or shards), the checkpoint it starts from. Smoke mode reads none of them.
+     *
+     * @param plan the compiled plan
+     * @return one line per missing input, empty when all are there
+     */
+    static List<String> missingInputs(dev.vlmo.dsl.Plan plan) {
+        List<String> out = new ArrayList<>();
+        if (plan.runtime().isSmoke()) {
+            return out;
+        }
+        Path start = plan.description().startFrom();
+        if (start != null && !Files.isRegularFile(start)) {
+            out.add(
+                    "startFrom: "
+                            + (Files.isDirectory(start)
+                                    ? start.toAbsolutePath()
+                                            + " is a folder; give a checkpoint file (a run's"
+                                            + " checkpoints/stage-S-step-N/model.params or a"
+                                            + " reference .pt)"
+                                    : "no file " + start.toAbsolutePath()));
+        }
+        for (dev.vlmo.dsl.Plan.StagePlan p : plan.stages()) {
+            String where = "stage " + p.index() + " (" + p.stage().kind().dslName() + ")";
+            for (DataRef r : p.stage().data()) {
+                String problem = missing(r);
+                if (problem != null) {
+                    out.add(where + ": " + problem);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Why a data source cannot be read, or null when its files are there. */
+    static String missing(DataRef r) {
+        try {
+            if (r instanceof DataRef.ImageFolder f && !Files.isDirectory(f.root())) {
+                return "imageFolder: no folder " + f.root().toAbsolutePath();
+            } else if (r instanceof DataRef.TextLines t) {
+                files(t.glob(), "textLines");
+            } else if (r instanceof DataRef.Arrow a) {
+                files(a.files(), "arrow");
+            } else if (r instanceof DataRef.WebDataset w) {
+                List<Path> shards = WebDataset.of(w.shards()).shards();
+                if (shards.stream().noneMatch(Files::isRegularFile)) {
+                    return "webDataset(\""
+                            + w.shards()
+                            + "\"): none of its "
+                            + shards.size()
+                            + " shard(s) exists (first: "
+                            + shards.get(0).toAbsolutePath()
+                            + ")";
+                }
+            } else if (r instanceof DataRef.Karpathy k) {
+                karpathyJson(k);
+            } else if (r instanceof DataRef.VqaV2 v && !Files.isDirectory(v.root())) {
+                return "vqaV2: no folder " + v.root().toAbsolutePath();
+            } else if (r instanceof DataRef.Nlvr2Files n && !Files.isDirectory(n.root())) {
+                return "nlvr2Files: no folder " + n.root().toAbsolutePath();
+            }
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+        return null;
     }
 
     /**

@@ -97,6 +97,12 @@ public final class Trainer {
      * @return the finished run
      */
     public static Run run(Plan plan, Runtime runtime) {
+        List<String> missing = Sources.missingInputs(plan);
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "the run's inputs are not all there (nothing was trained or written):\n  "
+                            + String.join("\n  ", missing));
+        }
         Path dirPath;
         try {
             dirPath =
@@ -107,7 +113,7 @@ public final class Trainer {
             throw new UncheckedIOException("cannot create a run directory", e);
         }
         Trainer t = new Trainer(plan, runtime, dirPath);
-        try {
+        try (RunDirectory lockHolder = t.dir) {
             t.execute();
         } catch (IOException e) {
             t.root.close();
