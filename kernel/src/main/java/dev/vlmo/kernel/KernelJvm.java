@@ -26,7 +26,26 @@ public final class KernelJvm {
                     "-Dai.djl.offline=true",
                     "--add-opens=java.base/java.nio=ALL-UNNAMED");
 
+    /** Held so that the levels set on them stay (java.util.logging keeps loggers weakly). */
+    private static final java.util.logging.Logger DJL_LOG =
+            java.util.logging.Logger.getLogger("ai.djl");
+
+    private static final java.util.logging.Logger DJL_CUDA_LOG =
+            java.util.logging.Logger.getLogger("ai.djl.util.cuda");
+
     private KernelJvm() {}
+
+    /**
+     * Keeps DJL's start-up notes (platform, thread counts, graph optimizer) off the console of
+     * recipes and the kernel; its warnings still show. On a machine without an NVIDIA driver its
+     * CUDA probe's "Failed to detect GPU count" warning is dropped too: there is no GPU to find.
+     */
+    static void quietDjlLogging() {
+        DJL_LOG.setLevel(java.util.logging.Level.WARNING);
+        if (!java.nio.file.Files.exists(java.nio.file.Path.of("/proc/driver/nvidia"))) {
+            DJL_CUDA_LOG.setLevel(java.util.logging.Level.SEVERE);
+        }
+    }
 
     /**
      * Sets {@link #SYSTEM_PROPERTIES} in the running JVM; call it before anything touches DJL.
@@ -34,6 +53,7 @@ public final class KernelJvm {
      * (the launcher's {@code VLMO_DJL_OFFLINE=false} lets DJL download a CUDA libtorch).
      */
     public static void applyToCurrentJvm() {
+        quietDjlLogging();
         SYSTEM_PROPERTIES.forEach(
                 (k, v) -> {
                     if (!k.equals("ai.djl.offline") || System.getProperty(k) == null) {

@@ -79,6 +79,10 @@ class VlmoKernelTest {
             KernelJvm.applyToCurrentJvm();
             assertEquals("true", System.getProperty("OPT_OUT_TRACKING"));
             assertEquals("false", System.getProperty("ai.djl.offline"));
+            // DJL's start-up notes stay off the console, its warnings do not
+            java.util.logging.Logger djl = java.util.logging.Logger.getLogger("ai.djl.pytorch");
+            assertTrue(!djl.isLoggable(java.util.logging.Level.INFO));
+            assertTrue(djl.isLoggable(java.util.logging.Level.WARNING));
         } finally {
             restore("OPT_OUT_TRACKING", tracking);
             restore("ai.djl.offline", offline);

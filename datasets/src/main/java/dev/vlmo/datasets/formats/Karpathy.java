@@ -18,6 +18,9 @@ import java.util.Set;
 public final class Karpathy {
     private Karpathy() {}
 
+    /** The split names of Karpathy's files. */
+    static final Set<String> KNOWN_SPLITS = Set.of("train", "restval", "val", "test");
+
     /**
      * Reads the captions of some splits, one sample per caption; image ids number the kept images
      * from 0. Images that are missing on disk and empty captions are reported and skipped.
@@ -37,6 +40,20 @@ public final class Karpathy {
         for (JsonNode img : images) {
             index++;
             String split = img.path("split").asText("");
+            if (!KNOWN_SPLITS.contains(split)) {
+                // a typo ("Train") or a missing field would otherwise drop the image silently
+                bad.report(
+                        "unknown split",
+                        json.getFileName()
+                                + " image #"
+                                + (index - 1)
+                                + ": split \""
+                                + split
+                                + "\" is none of "
+                                + KNOWN_SPLITS,
+                        null);
+                continue;
+            }
             if (!splits.contains(split)) {
                 continue;
             }
@@ -52,6 +69,10 @@ public final class Karpathy {
                 continue;
             }
             ImageRef ref = ImageRef.file(file);
+            if (!img.path("sentences").isArray()) {
+                bad.report("no sentences array", where, null);
+                continue;
+            }
             int kept = 0;
             for (JsonNode s : img.path("sentences")) {
                 String raw = s.path("raw").asText("");

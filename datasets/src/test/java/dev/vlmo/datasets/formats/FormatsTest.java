@@ -59,6 +59,33 @@ class FormatsTest {
     }
 
     @Test
+    void karpathyEntriesThatCannotBeReadAreReportedNotDropped() throws Exception {
+        Fixtures.write(dir.resolve("val2014/a.jpg"), Fixtures.image("jpg", 20, 10, Color.RED));
+        Path json = dir.resolve("dataset_coco.json");
+        Files.writeString(
+                json,
+                """
+                {"images": [
+                  {"filepath": "val2014", "filename": "a.jpg", "split": "Train",
+                   "sentences": [{"raw": "capital T"}]},
+                  {"filepath": "val2014", "filename": "a.jpg",
+                   "sentences": [{"raw": "no split"}]},
+                  {"filepath": "val2014", "filename": "a.jpg", "split": "train"},
+                  {"filepath": "val2014", "filename": "a.jpg", "split": "train",
+                   "sentences": "oops"},
+                  {"filepath": "val2014", "filename": "a.jpg", "split": "train",
+                   "sentences": [{"raw": "kept"}]}
+                ]}
+                """);
+        BadInputs bad = BadInputs.skipAndCount();
+        List<ImageText> train = Karpathy.read(json, dir, Set.of("train"), bad);
+        assertEquals(List.of("kept"), train.stream().map(ImageText::text).toList());
+        assertEquals(4, bad.total(), bad.summary());
+        assertEquals(Set.of("unknown split", "no sentences array"), bad.counts().keySet());
+        assertTrue(bad.summary().contains("\"Train\""), bad.summary());
+    }
+
+    @Test
     void captionTsvSkipsMalformedLinesWithTheirLineNumbers() throws Exception {
         Fixtures.write(dir.resolve("img/1.png"), Fixtures.image("png", 8, 8, Color.GREEN));
         Path tsv = dir.resolve("cc.tsv");

@@ -148,6 +148,9 @@ final class Shards {
      * The devices a runtime names: {@code cpu()}, {@code gpu(i)} (checked to exist), and {@code
      * gpus()} for every GPU the engine sees (the CPU when it sees none).
      */
+    private static final java.util.concurrent.atomic.AtomicBoolean CPU_NOTICE_GIVEN =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
     static List<Device> resolve(Engine engine, List<DeviceRef> refs) {
         List<Device> out = new ArrayList<>();
         for (DeviceRef r : refs) {
@@ -170,6 +173,14 @@ final class Shards {
                     int n = engine.getGpuCount();
                     if (n == 0) {
                         out.add(Device.cpu());
+                        if (CPU_NOTICE_GIVEN.compareAndSet(false, true)) {
+                            System.err.println(
+                                    "gpus(): "
+                                            + engine.getEngineName()
+                                            + " sees no GPU, so this runs on the CPU (a CPU build"
+                                            + " of libtorch, or no CUDA driver; README, \"Engines\","
+                                            + " says how to run on GPUs)");
+                        }
                     }
                     for (int i = 0; i < n; i++) {
                         out.add(Device.gpu(i));

@@ -190,6 +190,17 @@ public final class Trainer {
                 VisualTokenizer tokens = visualTokenizer(s)) {
             visualTokenizer = tokens;
             int total = s.steps() > 0 ? s.steps() : s.epochs() * data.batchesPerEpoch();
+            if (s.warmup() >= 1 && s.warmup() > total && !runtime.isSmoke() && start == 0) {
+                System.err.printf(
+                        Locale.ROOT,
+                        "stage %d: warm-up of %.0f steps in a stage of %d: the learning rate rises"
+                                + " for the whole stage and never reaches %.3g; give warmup(n)"
+                                + " below the stage's steps, or a fraction such as warmup(0.1)%n",
+                        p.index(),
+                        s.warmup(),
+                        total,
+                        p.learningRate());
+            }
             LearningRate lr =
                     new LearningRate(p.learningRate(), p.warmupSteps(total), total, s.schedule());
             progress.stageStarted(p, total, start);
