@@ -49,7 +49,12 @@ public final class Stage {
     private final double dropPath;
     private final int gradientAccumulation;
     private final double gradientClipping;
+
+    /** Checkpoints from within a stage that are kept unless told otherwise. */
+    static final int DEFAULT_KEEP_CHECKPOINTS = 2;
+
     private final int checkpointEvery;
+    private final int keepCheckpoints;
     private final long seed;
     private final double beta1;
     private final double beta2;
@@ -80,6 +85,7 @@ public final class Stage {
         this.gradientAccumulation = b.gradientAccumulation;
         this.gradientClipping = b.gradientClipping;
         this.checkpointEvery = b.checkpointEvery;
+        this.keepCheckpoints = b.keepCheckpoints;
         this.seed = b.seed;
         this.beta1 = b.beta1;
         this.beta2 = b.beta2;
@@ -112,6 +118,7 @@ public final class Stage {
         int gradientAccumulation = 1;
         double gradientClipping;
         int checkpointEvery;
+        int keepCheckpoints = DEFAULT_KEEP_CHECKPOINTS;
         long seed = 1;
         double beta1 = 0.9;
         double beta2 = 0.98;
@@ -144,6 +151,7 @@ public final class Stage {
             gradientAccumulation = s.gradientAccumulation;
             gradientClipping = s.gradientClipping;
             checkpointEvery = s.checkpointEvery;
+            keepCheckpoints = s.keepCheckpoints;
             seed = s.seed;
             beta1 = s.beta1;
             beta2 = s.beta2;
@@ -386,6 +394,20 @@ public final class Stage {
     public Stage checkpointEvery(int v) {
         Checks.nonNegative("checkpointEvery", v);
         return with(b -> b.checkpointEvery = v);
+    }
+
+    /**
+     * Returns this stage keeping only its latest {@code n} checkpoints from within the stage (those
+     * {@link #checkpointEvery} writes); the checkpoint at the stage's end is always kept. Older
+     * ones are deleted as newer ones are written. The default keeps 2: the latest, and the one
+     * before in case the latest is damaged. {@code Integer.MAX_VALUE} keeps them all.
+     *
+     * @param n checkpoints to keep, at least 1
+     * @return a new stage
+     */
+    public Stage keepCheckpoints(int n) {
+        Checks.positive("keepCheckpoints", n);
+        return with(b -> b.keepCheckpoints = n);
     }
 
     /**
@@ -672,6 +694,15 @@ public final class Stage {
     }
 
     /**
+     * Returns how many of the stage's checkpoints from within the stage are kept.
+     *
+     * @return at least 1
+     */
+    public int keepCheckpoints() {
+        return keepCheckpoints;
+    }
+
+    /**
      * Returns the seed.
      *
      * @return the seed
@@ -882,6 +913,9 @@ public final class Stage {
                         trainable == null ? "" : ", trainable " + trainable));
         if (checkpointEvery > 0) {
             sb.append(", checkpoint every ").append(checkpointEvery);
+        }
+        if (keepCheckpoints != DEFAULT_KEEP_CHECKPOINTS) {
+            sb.append(", keep ").append(keepCheckpoints).append(" checkpoints");
         }
         return sb.toString();
     }

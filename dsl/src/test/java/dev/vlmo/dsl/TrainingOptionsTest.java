@@ -5,6 +5,7 @@ import static dev.vlmo.dsl.Dsl.vision;
 import static dev.vlmo.dsl.Dsl.visionLanguage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -141,6 +142,31 @@ class TrainingOptionsTest {
                     Fixtures.maxDifference(
                             Fixtures.snapshot(one.model()), Fixtures.snapshot(two.model()));
             assertTrue(d < 1e-4, "parameters after two steps differ by " + d);
+        }
+    }
+
+    @Test
+    void onlyTheLatestCheckpointsWithinAStageAreKept(@TempDir Path dir) throws Exception {
+        Stage s = VISION.steps(5).checkpointEvery(1);
+        Fixtures.tiny().stage(s).run(Fixtures.quiet(dir.resolve("two"))).close();
+        assertEquals(
+                java.util.List.of("stage-1-step-3", "stage-1-step-4", "stage-1-step-5"),
+                checkpoints(dir.resolve("two")));
+        Fixtures.tiny().stage(s.keepCheckpoints(1)).run(Fixtures.quiet(dir.resolve("one"))).close();
+        assertEquals(
+                java.util.List.of("stage-1-step-4", "stage-1-step-5"),
+                checkpoints(dir.resolve("one")));
+        Fixtures.tiny()
+                .stage(s.keepCheckpoints(Integer.MAX_VALUE))
+                .run(Fixtures.quiet(dir.resolve("all")))
+                .close();
+        assertEquals(5, checkpoints(dir.resolve("all")).size());
+        assertThrows(IllegalArgumentException.class, () -> s.keepCheckpoints(0));
+    }
+
+    private static java.util.List<String> checkpoints(Path run) throws java.io.IOException {
+        try (var files = java.nio.file.Files.list(run.resolve("checkpoints"))) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
 

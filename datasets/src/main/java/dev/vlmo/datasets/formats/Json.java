@@ -15,6 +15,19 @@ final class Json {
     static JsonNode read(Path file) {
         try {
             return MAPPER.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // the parser's own message without its "Source: REDACTED" location
+            com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+            throw new DataException(
+                    "cannot read JSON file "
+                            + file
+                            + (at == null
+                                    ? ""
+                                    : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+                            + ": "
+                            + e.getOriginalMessage()
+                            + " (is it complete?)",
+                    e);
         } catch (IOException e) {
             throw new DataException(
                     "cannot read JSON file " + file + ": " + e.getMessage() + " (is it complete?)",

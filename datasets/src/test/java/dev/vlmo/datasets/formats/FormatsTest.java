@@ -59,6 +59,19 @@ class FormatsTest {
     }
 
     @Test
+    void aTruncatedJsonFileIsNamedWithWhereItStops() throws Exception {
+        Path json = dir.resolve("dataset_coco.json");
+        Files.writeString(json, "{\"images\": [\n  {\"filepath\": \"val2014\", \"filena");
+        DataException e =
+                assertThrows(
+                        DataException.class,
+                        () -> Karpathy.read(json, dir, Set.of("test"), BadInputs.skipAndCount()));
+        assertTrue(e.getMessage().contains(json.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("at line 2"), e.getMessage());
+        assertTrue(!e.getMessage().contains("REDACTED"), e.getMessage());
+    }
+
+    @Test
     void karpathyEntriesThatCannotBeReadAreReportedNotDropped() throws Exception {
         Fixtures.write(dir.resolve("val2014/a.jpg"), Fixtures.image("jpg", 20, 10, Color.RED));
         Path json = dir.resolve("dataset_coco.json");

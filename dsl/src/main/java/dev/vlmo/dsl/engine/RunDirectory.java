@@ -212,6 +212,35 @@ final class RunDirectory implements AutoCloseable {
         return new Checkpoint(target, stage, step);
     }
 
+    /**
+     * Deletes the oldest of a stage's checkpoints from within the stage (not at its end) so that
+     * {@code keep} remain; called after a new one is in place.
+     *
+     * @return the folders deleted
+     */
+    List<Path> prune(int stage, int keep) throws IOException {
+        Path root = dir.resolve("checkpoints");
+        List<Checkpoint> within = new ArrayList<>();
+        try (Stream<Path> s = Files.list(root)) {
+            for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                if (n.matches("stage-" + stage + "-step-\\d+") && Files.exists(p.resolve(STATE))) {
+                    Checkpoint c = new Checkpoint(p, stage, Integer.parseInt(n.split("-")[3]));
+                    if (!stageDone(c)) {
+                        within.add(c);
+                    }
+                }
+            }
+        }
+        within.sort(Comparator.comparingInt(Checkpoint::step));
+        List<Path> gone = new ArrayList<>();
+        for (int i = 0; i < within.size() - keep; i++) {
+            deleteTree(within.get(i).dir());
+            gone.add(within.get(i).dir());
+        }
+        return gone;
+    }
+
     /** A checkpoint's state: stage, step, whether the stage is done, the fp16 loss scale. */
     static Properties state(Checkpoint c) throws IOException {
         return readState(c.dir());

@@ -219,6 +219,7 @@ public final class Trainer {
                 int every = s.checkpointEvery();
                 if (last || every > 0 && (step + 1) % every == 0) {
                     dir.save(p.index(), step + 1, last, model, opt, mixed);
+                    dir.prune(p.index(), s.keepCheckpoints());
                 }
             }
             if (data.badInputs().total() > 0) {
