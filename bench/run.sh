@@ -2,8 +2,9 @@
 # Runs the benchmark: our model (Java, DJL) and the same workloads in PyTorch (bench/pytorch_bench.py
 # with Debian's python3-torch), interleaved in one invocation, and writes bench/RESULTS.md.
 #
-#   bench/run.sh                   # the quick suite: tiny preset only (about two minutes)
-#   bench/run.sh --suite full      # tiny, small, base (about 15 minutes on 2 cores)
+#   bench/run.sh                   # the quick suite: tiny preset only (about two minutes),
+#                                  # into bench/target/RESULTS-partial.md
+#   bench/run.sh --suite full      # tiny, small, base (about 7 minutes on 2 cores): bench/RESULTS.md
 #   bench/run.sh --suite base      # the base preset's workloads
 #   bench/run.sh --suite train-vl/base/b4,infer-image/small/b16 --reps 3 --out /tmp/r.md
 #
@@ -23,8 +24,17 @@ deps="$(tr ':' '\n' < "$cp_file" | grep -v '/dev/vlmo/' | paste -sd: -)"
 cp="bench/target/classes:dsl/target/classes:model/target/classes:datasets/target/classes:$deps"
 args=("$@")
 has_out=0
-for a in "$@"; do [[ "$a" == "--out" ]] && has_out=1; done
-[[ $has_out == 1 ]] || args+=(--out bench/RESULTS.md)
+full=0
+prev=""
+for a in "$@"; do
+  [[ "$a" == "--out" ]] && has_out=1
+  [[ "$prev" == "--suite" && "$a" == "full" ]] && full=1
+  prev="$a"
+done
+# only the full suite replaces the committed report; other runs write under bench/target
+if [[ $has_out == 0 ]]; then
+  if [[ $full == 1 ]]; then args+=(--out bench/RESULTS.md); else mkdir -p bench/target; args+=(--out bench/target/RESULTS-partial.md); fi
+fi
 export OPT_OUT_TRACKING=true DJL_OFFLINE=true OMP_NUM_THREADS="$THREADS"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 exec java ${JAVA_OPTS:-} -Xss4m -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \

@@ -28,7 +28,7 @@ import java.util.Map;
  * Markdown report of medians, ratios and model FLOPs utilisation.
  *
  * <pre>
- * Bench [--suite quick|full|NAME,NAME...] [--reps N] [--warmup N] [--out FILE]
+ * Bench [--suite quick|full|base|NAME,NAME...] [--reps N] [--warmup N] [--out FILE]
  *       [--python /usr/bin/python3] [--script bench/pytorch_bench.py] [--threads 2] [--gpu]
  *       [--precision FP32|BF16|FP16]
  *       [--command "what to print as the reproducing command"] [--slow SECONDS]
@@ -108,6 +108,7 @@ public final class Bench {
                     "need --reps >= 1, --warmup >= 0 and --min-seconds >= 0");
         }
         List<Workload> workloads = Workload.suite(suite);
+        String code = Report.commit(); // the checkout that was built, before the run takes time
         File log = new File(System.getProperty("java.io.tmpdir"), "vlmo-bench-pytorch.log");
         long start = System.nanoTime();
         try (TorchWorker torch = new TorchWorker(python, script, threads, log, gpu);
@@ -135,6 +136,7 @@ public final class Bench {
                             torch.device(),
                             threads,
                             command,
+                            code,
                             reps,
                             minSeconds,
                             warmup,
@@ -193,7 +195,8 @@ public final class Bench {
             torch.call("run");
             lastWarm = (System.nanoTime() - t0) / 1e9;
         }
-        if (lastWarm > slowSeconds && reps > 1) {
+        boolean slow = lastWarm > slowSeconds;
+        if (slow && reps > 1) {
             log(
                     "%s: a warm-up repetition of both sides took %.0f s; 1 timed repetition",
                     w.name(), lastWarm);
@@ -206,9 +209,9 @@ public final class Bench {
         long torchRss = 0;
         double timed = 0;
         // at least reps; then on while the timed total is short of minSeconds (never after a
-        // slow warm-up, which left reps at 1)
+        // slow warm-up)
         while (t1.size() < reps
-                || (reps > 1 && timed < minSeconds && t1.size() < Math.max(reps, MAX_REPS))) {
+                || (!slow && timed < minSeconds && t1.size() < Math.max(reps, MAX_REPS))) {
             long t0 = System.nanoTime();
             c1 = ours.run();
             t1.add((System.nanoTime() - t0) / 1e9);

@@ -27,6 +27,7 @@ final class Report {
             String device,
             int threads,
             String command,
+            String code,
             int reps,
             double minSeconds,
             int warmup,
@@ -41,7 +42,7 @@ final class Report {
         s.append(
                 "Written by the benchmark itself (`dev.vlmo.bench.Bench`); do not edit by hand.\n\n");
         s.append("Command: `").append(command).append("`\n\n");
-        s.append("Code: ").append(commit()).append("\n\n");
+        s.append("Code: ").append(code).append("\n\n");
         s.append(
                 f(
                         "Run on %s; %d workloads, each with %d warm-up and at least %d timed"
@@ -347,7 +348,8 @@ final class Report {
         cmd.add("git");
         cmd.addAll(java.util.List.of(args));
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            Process p =
+                    new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             String out = new String(p.getInputStream().readAllBytes()).trim();
             return p.waitFor() == 0 ? out : null;
         } catch (IOException e) {

@@ -239,8 +239,9 @@ public final class Vlmo {
                     || task.task() != Finetune.Task.CLASSIFICATION) {
                 c = c.withVocabSize(tok.vocabulary().size());
             }
-            // image classification reads no text: the model keeps the checkpoint's vocabulary
-            // size (the preset's), so an official checkpoint loads without a vocabulary file
+            // image classification reads no text: without a vocabulary file the model takes the
+            // checkpoint's vocabulary size, the preset's (an official checkpoint) or the built-in
+            // world's (a run on it), whichever the checkpoint holds (tried below)
         }
         Finetune t = runtime.isSmoke() ? task.smoke(c.imageSize()) : task;
         java.util.Map<String, dev.vlmo.model.checkpoint.TensorData> weights;
@@ -252,6 +253,27 @@ public final class Vlmo {
                     weights =
                             dev.vlmo.model.checkpoint.CheckpointExporter.stateDict(
                                     new dev.vlmo.model.VlmoModel(c).initialize(m));
+                }
+            } else if (stages.isEmpty()
+                    && vocabulary == null
+                    && task.task() == Finetune.Task.CLASSIFICATION) {
+                VlmoConfig builtInWorld = c.withVocabSize(tok.vocabulary().size());
+                try {
+                    weights = readParams(c, runtime.engine());
+                } catch (IllegalArgumentException | java.io.IOException preset) {
+                    try {
+                        weights = readParams(builtInWorld, runtime.engine());
+                        c = builtInWorld;
+                    } catch (IllegalArgumentException | java.io.IOException other) {
+                        preset.addSuppressed(other);
+                        throw preset;
+                    }
+                }
+                // a run's model.params is read by position: its word embeddings say the size
+                dev.vlmo.model.checkpoint.TensorData words =
+                        weights.get("text_embeddings.word_embeddings.weight");
+                if (words != null && words.shape()[0] != c.vocabSize()) {
+                    c = c.withVocabSize((int) words.shape()[0]);
                 }
             } else {
                 weights = readParams(c, runtime.engine());

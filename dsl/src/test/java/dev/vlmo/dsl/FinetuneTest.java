@@ -187,6 +187,14 @@ class FinetuneTest {
                     Fixtures.maxDifference(
                             Map.of(emb, written.get(emb)), Map.of(emb, loaded.get(emb))));
         }
+        // and a run's own model.params (built-in world vocabulary), without its description
+        Path runParams = dir.resolve("pre/checkpoints/stage-1-step-2/model.params");
+        try (FinetuneRun f =
+                Fixtures.tiny()
+                        .startFrom(runParams)
+                        .finetune(small(linearProbe()), Fixtures.quiet(tmp.resolve("lp2")))) {
+            assertEquals(pretrained.model().config().vocabSize(), f.model().config().vocabSize());
+        }
         // a task that reads text without the checkpoint's vocabulary names the fix
         Exception e =
                 assertThrows(

@@ -270,7 +270,7 @@ class ValidationTest {
     }
 
     @Test
-    void resumingWithAnotherModel(@TempDir Path dir) throws Exception {
+    void resumingWithAnotherModel(@TempDir Path dir, @TempDir Path other) throws Exception {
         Stage s = vision().data(Fixtures.WORLD).steps(1).batchSize(8);
         try (Run r = Fixtures.tiny().stage(s).run(Fixtures.quiet(dir))) {
             assertEquals(1, r.metrics().rowCount());
@@ -283,6 +283,19 @@ class ValidationTest {
                                         .stage(s)
                                         .run(Fixtures.quiet(dir).resume(true)));
         says(m, "cannot resume", dir.toString(), "hidden=32", "hidden=48", "another runDir");
+        // another checkpoint interval, or stages after the finished ones, resume it; and a
+        // resumed run needs neither its startFrom file nor the finished stages' inputs
+        Path start = other.resolve("start.params");
+        Files.copy(dir.resolve("checkpoints/stage-1-step-1/model.params"), start);
+        Path grown = other.resolve("grown");
+        Vlmo first = Fixtures.tiny().startFrom(start).stage(s);
+        first.run(Fixtures.quiet(grown)).close();
+        Files.delete(start);
+        try (Run r =
+                first.stage(vision().data(Fixtures.WORLD).steps(1).batchSize(8).checkpointEvery(5))
+                        .run(Fixtures.quiet(grown).resume(true))) {
+            assertEquals(2, r.metrics().rowCount(), "stage 2 ran after the finished stage 1");
+        }
         // nor with other stages: the plan it was run with is kept
         String plan = Files.readString(dir.resolve("plan.txt"));
         String stages =
@@ -390,6 +403,14 @@ class ValidationTest {
         says(
                 failure(() -> v.run(Fixtures.quiet(dir).resume(true))),
                 opt.toString(),
+                "delete its folder");
+        // cut right after its step count: no moments is damage, not a fresh optimizer
+        int eol = new String(state, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf('\n');
+        Files.write(opt, java.util.Arrays.copyOf(state, eol + 1));
+        says(
+                failure(() -> v.run(Fixtures.quiet(dir).resume(true))),
+                opt.toString(),
+                "truncated",
                 "delete its folder");
         // as the messages say: without that folder the run resumes after step 1
         deleteTree(last);

@@ -37,12 +37,14 @@ public final class KernelJvm {
 
     /**
      * Keeps DJL's start-up notes (platform, thread counts, graph optimizer) off the console of
-     * recipes and the kernel; its warnings still show. On a machine without an NVIDIA driver its
-     * CUDA probe's "Failed to detect GPU count" warning is dropped too: there is no GPU to find.
+     * recipes and the kernel; its warnings still show. On a Linux machine without an NVIDIA driver
+     * its CUDA probe's "Failed to detect GPU count" warning is dropped too: there is no GPU to
+     * find.
      */
     static void quietDjlLogging() {
         DJL_LOG.setLevel(java.util.logging.Level.WARNING);
-        if (!java.nio.file.Files.exists(java.nio.file.Path.of("/proc/driver/nvidia"))) {
+        if (System.getProperty("os.name", "").startsWith("Linux")
+                && !java.nio.file.Files.exists(java.nio.file.Path.of("/proc/driver/nvidia"))) {
             DJL_CUDA_LOG.setLevel(java.util.logging.Level.SEVERE);
         }
     }

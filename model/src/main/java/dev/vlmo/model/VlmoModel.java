@@ -779,7 +779,7 @@ public final class VlmoModel extends Module {
                     file
                             + " ends before its last parameter: the file is truncated (a copy or a"
                             + " save cut short); if it is a run's checkpoint, delete its folder and"
-                            + " the run resumes from the checkpoint before it",
+                            + " resume from the latest checkpoint left",
                     e);
         } catch (MalformedModelException | RuntimeException e) {
             staged.close();

@@ -40,8 +40,11 @@ public final class Karpathy {
         for (JsonNode img : images) {
             index++;
             String split = img.path("split").asText("");
-            if (!KNOWN_SPLITS.contains(split)) {
-                // a typo ("Train") or a missing field would otherwise drop the image silently
+            String meant = split.strip().toLowerCase(java.util.Locale.ROOT);
+            if (!KNOWN_SPLITS.contains(split)
+                    && (splits.contains(meant) || meant.isEmpty() && splits.contains("train"))) {
+                // a split asked for, misspelt ("Train"), or a missing field (reported by the
+                // training read) would otherwise drop the image silently
                 bad.report(
                         "unknown split",
                         json.getFileName()

@@ -96,6 +96,9 @@ class FormatsTest {
         assertEquals(4, bad.total(), bad.summary());
         assertEquals(Set.of("unknown split", "no sentences array"), bad.counts().keySet());
         assertTrue(bad.summary().contains("\"Train\""), bad.summary());
+        // a read of another split is not charged with them (retrieval reads train, then test)
+        BadInputs other = BadInputs.strict();
+        assertEquals(List.of(), Karpathy.read(json, dir, Set.of("test"), other));
     }
 
     @Test

@@ -255,6 +255,15 @@ public final class AdamW {
             second.clear();
             is.mark(1);
             if (is.read() < 0) {
+                if (step > 0) {
+                    throw new IOException(
+                            file
+                                    + " ends after its step count ("
+                                    + step
+                                    + " updates) without the moments: it is truncated; if it is"
+                                    + " a run's checkpoint, delete its folder and resume from the"
+                                    + " latest checkpoint left");
+                }
                 return; // saved before the first update
             }
             is.reset();
@@ -266,8 +275,8 @@ public final class AdamW {
                         file
                                 + " is damaged or truncated ("
                                 + e.getMessage()
-                                + "); if it is a run's checkpoint, delete its folder and the run"
-                                + " resumes from the checkpoint before it",
+                                + "); if it is a run's checkpoint, delete its folder and resume"
+                                + " from the latest checkpoint left",
                         e);
             }
             List<NDArray> arrays = list;

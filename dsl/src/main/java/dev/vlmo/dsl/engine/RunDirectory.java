@@ -61,6 +61,17 @@ final class RunDirectory implements AutoCloseable {
             lock = lockFile.tryLock();
         } catch (java.nio.channels.OverlappingFileLockException e) {
             lock = null; // held in this JVM
+        } catch (IOException e) {
+            // a file system without locks (some network mounts): run unguarded, and say so
+            System.err.println(
+                    "cannot lock "
+                            + dir.resolve("run.lock")
+                            + " ("
+                            + e.getMessage()
+                            + "); nothing keeps a second run out of this directory");
+            lockFile.close();
+            lockFile = null;
+            return;
         }
         if (lock == null) {
             lockFile.close();
@@ -87,7 +98,7 @@ final class RunDirectory implements AutoCloseable {
         lock();
         Path planFile = dir.resolve("plan.txt");
         String modelLine = "model: " + plan.model();
-        if (resume && Files.exists(planFile)) {
+        if (resume && Files.exists(planFile) && latest() != null) {
             String old = Files.readString(planFile, StandardCharsets.UTF_8);
             String oldModel =
                     old.lines().filter(l -> l.startsWith("model: ")).findFirst().orElse("");
@@ -103,9 +114,14 @@ final class RunDirectory implements AutoCloseable {
             }
             // the stages too: a resumed stage with other steps, data or schedule would continue
             // on a learning-rate curve it did not start on, or be skipped as already done
-            List<String> then = descriptionLines(old);
-            List<String> now = plan.description().toString().lines().toList();
-            if (!then.equals(now)) {
+            List<String> then = training(descriptionLines(old));
+            List<String> now = training(plan.description().toString().lines().toList());
+            boolean stagesAdded =
+                    then.size() < now.size()
+                            && now.subList(0, then.size()).equals(then)
+                            && now.subList(then.size(), now.size()).stream()
+                                    .allMatch(l -> l.startsWith("  .stage("));
+            if (!then.equals(now) && !stagesAdded) {
                 StringBuilder diff = new StringBuilder();
                 for (int i = 0; i < Math.max(then.size(), now.size()); i++) {
                     String a = i < then.size() ? then.get(i) : "(none)";
@@ -143,6 +159,19 @@ final class RunDirectory implements AutoCloseable {
         if (!Files.exists(metrics())) {
             Files.writeString(metrics(), HEADER + "\n", StandardCharsets.UTF_8);
         }
+    }
+
+    /**
+     * A description's lines without the settings that change no arithmetic (how often checkpoints
+     * are written and how many are kept), which a resumed run may change.
+     */
+    private static List<String> training(List<String> lines) {
+        return lines.stream()
+                .map(
+                        l ->
+                                l.replaceAll(", checkpoint every \\d+", "")
+                                        .replaceAll(", keep \\d+ checkpoints", ""))
+                .toList();
     }
 
     /** The description's lines of a {@code plan.txt}: everything before the model line. */
@@ -235,8 +264,14 @@ final class RunDirectory implements AutoCloseable {
         within.sort(Comparator.comparingInt(Checkpoint::step));
         List<Path> gone = new ArrayList<>();
         for (int i = 0; i < within.size() - keep; i++) {
-            deleteTree(within.get(i).dir());
-            gone.add(within.get(i).dir());
+            Path old = within.get(i).dir();
+            try {
+                deleteTree(old);
+                gone.add(old);
+            } catch (IOException e) {
+                // training goes on: a checkpoint left behind costs disk, not the run
+                System.err.println("could not delete the old checkpoint " + old + ": " + e);
+            }
         }
         return gone;
     }
@@ -317,8 +352,13 @@ final class RunDirectory implements AutoCloseable {
         }
         try (Stream<Path> s = Files.list(root)) {
             for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                // a temporary folder never renamed, or a checkpoint folder whose state file (the
+                // first thing a deletion removes) is gone
                 if (Files.isDirectory(p)
-                        && p.getFileName().toString().matches("stage-\\d+-step-\\d+\\.tmp.*")) {
+                        && (n.matches("stage-\\d+-step-\\d+\\.tmp.*")
+                                || n.matches("stage-\\d+-step-\\d+")
+                                        && !Files.exists(p.resolve(STATE)))) {
                     deleteTree(p);
                     gone.add(p);
                 }

@@ -144,13 +144,14 @@ final class Shards {
         return b;
     }
 
+    /** Whether gpus() has said that it runs on the CPU (said once per JVM). */
+    private static final java.util.concurrent.atomic.AtomicBoolean CPU_NOTICE_GIVEN =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
     /**
      * The devices a runtime names: {@code cpu()}, {@code gpu(i)} (checked to exist), and {@code
      * gpus()} for every GPU the engine sees (the CPU when it sees none).
      */
-    private static final java.util.concurrent.atomic.AtomicBoolean CPU_NOTICE_GIVEN =
-            new java.util.concurrent.atomic.AtomicBoolean();
-
     static List<Device> resolve(Engine engine, List<DeviceRef> refs) {
         List<Device> out = new ArrayList<>();
         for (DeviceRef r : refs) {

@@ -406,18 +406,21 @@ final class Sources {
     /**
      * What of a plan's inputs is not on disk, checked before anything trains so that a missing
      * folder of a later stage does not wait for the earlier stages to finish: every data source
-     * (its folder, files or shards), the checkpoint it starts from. Smoke mode reads none of them.
+     * (its folder, files or shards), the checkpoint it starts from. Smoke mode reads none of them;
+     * a resumed run reads neither the stages it finished nor {@code startFrom}.
      *
      * @param plan the compiled plan
+     * @param stagesDone the stages a resumed run has finished (0 for a new run)
+     * @param resuming whether the run continues from a checkpoint
      * @return one line per missing input, empty when all are there
      */
-    static List<String> missingInputs(dev.vlmo.dsl.Plan plan) {
+    static List<String> missingInputs(dev.vlmo.dsl.Plan plan, int stagesDone, boolean resuming) {
         List<String> out = new ArrayList<>();
         if (plan.runtime().isSmoke()) {
             return out;
         }
         Path start = plan.description().startFrom();
-        if (start != null && !Files.isRegularFile(start)) {
+        if (start != null && !resuming && !Files.isRegularFile(start)) {
             out.add(
                     "startFrom: "
                             + (Files.isDirectory(start)
@@ -428,6 +431,9 @@ final class Sources {
                                     : "no file " + start.toAbsolutePath()));
         }
         for (dev.vlmo.dsl.Plan.StagePlan p : plan.stages()) {
+            if (p.index() <= stagesDone) {
+                continue;
+            }
             String where = "stage " + p.index() + " (" + p.stage().kind().dslName() + ")";
             for (DataRef r : p.stage().data()) {
                 String problem = missing(r);
@@ -466,7 +472,7 @@ final class Sources {
             } else if (r instanceof DataRef.Nlvr2Files n && !Files.isDirectory(n.root())) {
                 return "nlvr2Files: no folder " + n.root().toAbsolutePath();
             }
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | UncheckedIOException e) {
             return e.getMessage();
         }
         return null;

@@ -97,7 +97,23 @@ public final class Trainer {
      * @return the finished run
      */
     public static Run run(Plan plan, Runtime runtime) {
-        List<String> missing = Sources.missingInputs(plan);
+        RunDirectory.Checkpoint resumable;
+        int stagesDone = 0;
+        try {
+            resumable =
+                    runtime.resume() && runtime.runDir() != null
+                            ? new RunDirectory(runtime.runDir()).latest()
+                            : null;
+            if (resumable != null) {
+                stagesDone =
+                        RunDirectory.stageDone(resumable)
+                                ? resumable.stage()
+                                : resumable.stage() - 1;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the checkpoints in " + runtime.runDir(), e);
+        }
+        List<String> missing = Sources.missingInputs(plan, stagesDone, resumable != null);
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException(
                     "the run's inputs are not all there (nothing was trained or written):\n  "

@@ -34,6 +34,11 @@ public final class TrainingProgress implements ProgressListener {
     }
 
     @Override
+    public void runStarted(java.nio.file.Path runDir, String note) {
+        System.out.println("run directory: " + runDir + (note.isEmpty() ? "" : " (" + note + ")"));
+    }
+
+    @Override
     public synchronized void stageStarted(Plan.StagePlan stage, int totalSteps, int startStep) {
         closeBar();
         bar = opener.apply(label(stage), (long) Math.max(1, totalSteps));
