@@ -7,6 +7,7 @@ import static dev.vlmo.dsl.Dsl.nlvr2;
 import static dev.vlmo.dsl.Dsl.retrieval;
 import static dev.vlmo.dsl.Dsl.vision;
 import static dev.vlmo.dsl.Dsl.vqa;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -121,6 +122,83 @@ class FinetuneTest {
     }
 
     // ------------------------------------------------------------------ engine
+
+    @Test
+    void aFineTunesDirectoryLoadsWithItsHeadsAndBadUseIsNamed() throws IOException {
+        SyntheticWorld w = Fixtures.WORLD.world(pretrained.plan().model().imageSize());
+        List<ImageRef> images = new ArrayList<>();
+        for (var l : w.images(SyntheticWorld.Split.TEST).subList(0, 4)) {
+            images.add(l.image());
+        }
+        try (FinetuneRun f = pretrained.finetune(small(linearProbe()))) {
+            // the classifier and its class names are written beside model.params and come back
+            try (Predictor loaded =
+                    Predictor.load(
+                            f.runDir().resolve("model.params"),
+                            f.model().config(),
+                            pretrained.tokenizer(),
+                            null)) {
+                float[][] direct = f.predictor().classLogits(images);
+                float[][] again = loaded.classLogits(images);
+                for (int i = 0; i < direct.length; i++) {
+                    assertArrayEquals(direct[i], again[i], 1e-5f);
+                }
+                assertEquals(
+                        f.predictor().classify(images.get(0)).text(),
+                        loaded.classify(images.get(0)).text());
+                // a model without a VQA head says so, whatever its answers
+                IllegalStateException noVqa =
+                        assertThrows(
+                                IllegalStateException.class,
+                                () -> loaded.answer(images.get(0), "what color?"));
+                assertTrue(noVqa.getMessage().contains("no VQA head"), noVqa.getMessage());
+                IllegalArgumentException nothing =
+                        assertThrows(IllegalArgumentException.class, () -> loaded.classify(null));
+                assertTrue(nothing.getMessage().contains("image is null"), nothing.getMessage());
+            }
+            // a tokenizer of another vocabulary is refused before anything runs
+            var other =
+                    new dev.vlmo.datasets.text.WordPieceTokenizer(
+                            new dev.vlmo.datasets.text.Vocabulary(
+                                    List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "red"),
+                                    "test"));
+            IllegalArgumentException vocab =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () ->
+                                    Predictor.load(
+                                            f.runDir().resolve("model.params"),
+                                            f.model().config(),
+                                            other,
+                                            null));
+            assertTrue(vocab.getMessage().contains("6 entries"), vocab.getMessage());
+        }
+        try (FinetuneRun f = pretrained.finetune(small(vqa()))) {
+            // the answers come back from answers.txt; a configuration without the head is named
+            try (Predictor loaded =
+                    Predictor.load(
+                            f.runDir().resolve("model.params"),
+                            f.model().config(),
+                            pretrained.tokenizer(),
+                            null)) {
+                assertEquals(
+                        f.predictor().answer(images.get(0), "what color is the circle?").text(),
+                        loaded.answer(images.get(0), "what color is the circle?").text());
+            }
+            Path pt = f.runDir().resolve("vqa.pt");
+            CheckpointExporter.write(f.model(), pt);
+            IllegalArgumentException head =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () ->
+                                    Predictor.load(
+                                            pt,
+                                            f.model().config().withVqaLabels(0),
+                                            pretrained.tokenizer(),
+                                            null));
+            assertTrue(head.getMessage().contains("withVqaLabels"), head.getMessage());
+        }
+    }
 
     @Test
     void aLinearProbeMovesOnlyTheHeadAndLeavesThePretrainedRunUntouched() {
@@ -335,7 +413,7 @@ class FinetuneTest {
                             IllegalStateException.class, () -> empty.search("a red circle", 3));
             assertTrue(s.getMessage().contains("empty"), s.getMessage());
             s = assertThrows(IllegalStateException.class, () -> p.answer(broken, "what colour?"));
-            assertTrue(s.getMessage().contains("answer"), s.getMessage());
+            assertTrue(s.getMessage().contains("no VQA head"), s.getMessage());
             assertThrows(IllegalStateException.class, () -> p.judge(broken, broken, "x"));
             assertThrows(IllegalArgumentException.class, () -> p.batchSize(0));
 

@@ -193,9 +193,26 @@ public final class FineTuner {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + dir, e);
         }
-        FineTuner t = new FineTuner(task, pretrained, weights, source, tokenizer, runtime, dir);
+        FineTuner t;
+        try {
+            t = new FineTuner(task, pretrained, weights, source, tokenizer, runtime, dir);
+        } catch (RuntimeException e) {
+            // refused before training: leave no empty folder to number the next one after
+            try (var left = Files.list(dir)) {
+                if (left.findAny().isEmpty()) {
+                    Files.delete(dir);
+                }
+            } catch (IOException ignored) {
+                // the folder stays; the refusal is what matters
+            }
+            throw e;
+        }
         try {
             Table metrics = t.train();
+            // written before the evaluation, so a failing evaluation loses no trained weights
+            t.model.save(dir.resolve("model.params"));
+            Files.writeString(dir.resolve("finetune.txt"), t.describe() + "\n");
+            Predictor.writeHeads(dir, t.data.answers(), t.classifier, t.data.classes());
             Predictor p =
                     new Predictor(
                             t.model,
@@ -207,8 +224,6 @@ public final class FineTuner {
                             t.classifier,
                             t.data.classes());
             Table eval = t.evaluate(p);
-            t.model.save(dir.resolve("model.params"));
-            Files.writeString(dir.resolve("finetune.txt"), t.describe() + "\n");
             if (Files.exists(dir.resolve(CHECKPOINT))) {
                 RunDirectory.deleteTree(dir.resolve(CHECKPOINT)); // the fine-tune is complete
             }

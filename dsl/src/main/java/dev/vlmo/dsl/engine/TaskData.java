@@ -83,12 +83,24 @@ record TaskData(
         }
         List<AutoCloseable> open = new ArrayList<>();
         try {
-            return switch (f.task()) {
-                case RETRIEVAL -> retrieval(f, bad, open);
-                case CLASSIFICATION -> classification(f);
-                case VQA -> vqa(f, bad, open);
-                case NLVR2 -> nlvr2(f, bad, open);
-            };
+            TaskData t =
+                    switch (f.task()) {
+                        case RETRIEVAL -> retrieval(f, bad, open);
+                        case CLASSIFICATION -> classification(f);
+                        case VQA -> vqa(f, bad, open);
+                        case NLVR2 -> nlvr2(f, bad, open);
+                    };
+            if (t.eval().isEmpty()) {
+                // found now, not after training
+                throw new IllegalArgumentException(
+                        f.name()
+                                + ": the evaluation data ("
+                                + (e != null
+                                        ? e.describe()
+                                        : "the held-out split of " + d.describe())
+                                + ") holds no example to score; give evalData(...) with examples");
+            }
+            return t;
         } catch (RuntimeException x) {
             Sources.closeAll(open);
             throw x;

@@ -18,6 +18,7 @@ import dev.vlmo.model.checkpoint.CheckpointImporter;
 import dev.vlmo.model.checkpoint.LoadReport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -109,11 +110,27 @@ public final class Predictor implements AutoCloseable {
     public static Predictor load(
             Path checkpoint, VlmoConfig config, WordPieceTokenizer tokenizer, List<String> answers)
             throws IOException {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(tokenizer, "tokenizer");
         if (!Files.isRegularFile(checkpoint)) {
             throw new IOException(
                     "no checkpoint at "
                             + checkpoint.toAbsolutePath()
                             + "; give a reference .pt file or a run's model.params");
+        }
+        if (tokenizer.vocabulary().size() != config.vocabSize()) {
+            throw new IllegalArgumentException(
+                    "the tokenizer's vocabulary has "
+                            + tokenizer.vocabulary().size()
+                            + " entries but the model's embeddings "
+                            + config.vocabSize()
+                            + ": give the vocabulary the checkpoint was trained with (BERT's"
+                            + " uncased vocabulary for the official checkpoints)");
+        }
+        // what a fine-tune wrote beside its model.params: the answers, the classifier
+        Path dir = checkpoint.toAbsolutePath().getParent();
+        if (answers == null && Files.isRegularFile(dir.resolve(ANSWERS))) {
+            answers = Files.readAllLines(dir.resolve(ANSWERS), StandardCharsets.UTF_8);
         }
         NDManager m = Engines.newManager(null);
         try {
@@ -122,6 +139,26 @@ public final class Predictor implements AutoCloseable {
             LoadReport r =
                     CheckpointImporter.load(
                             model, m, checkpoint, CheckpointImporter.Options.LENIENT);
+            for (String head : new String[] {"vqa_classifier.", "nlvr2_classifier."}) {
+                if (r.unexpected().stream().anyMatch(k -> k.startsWith(head))) {
+                    throw new IllegalArgumentException(
+                            checkpoint
+                                    + " has a "
+                                    + (head.startsWith("vqa") ? "VQA" : "NLVR2")
+                                    + " head that this configuration lacks: build it with "
+                                    + (head.startsWith("vqa")
+                                            ? "withVqaLabels(number of answers)"
+                                            : "withNlvr2(true)")
+                                    + ", as the fine-tune did");
+                }
+            }
+            if (!r.adapted().isEmpty()) {
+                System.err.println(
+                        "loaded "
+                                + checkpoint.getFileName()
+                                + " adapted to this configuration: "
+                                + String.join(", ", r.adapted()));
+            }
             if (!r.missing().isEmpty()) {
                 throw new IOException(
                         checkpoint
@@ -133,11 +170,77 @@ public final class Predictor implements AutoCloseable {
                                 + r.missing().get(0)
                                 + "): give the configuration it was trained with");
             }
+            ClassifierHead head = null;
+            List<String> classes = null;
+            if (Files.isRegularFile(dir.resolve(CLASSIFIER))
+                    && Files.isRegularFile(dir.resolve(CLASSES))) {
+                classes = Files.readAllLines(dir.resolve(CLASSES), StandardCharsets.UTF_8);
+                head = new ClassifierHead(config.hidden(), classes.size()).initialize(m);
+                try (var in =
+                        new java.io.DataInputStream(
+                                new java.io.BufferedInputStream(
+                                        Files.newInputStream(dir.resolve(CLASSIFIER))))) {
+                    head.loadParameters(m, in);
+                } catch (ai.djl.MalformedModelException | java.io.EOFException e) {
+                    throw new IOException(
+                            dir.resolve(CLASSIFIER)
+                                    + " does not hold a classifier of "
+                                    + classes.size()
+                                    + " classes (those of "
+                                    + CLASSES
+                                    + ") for width "
+                                    + config.hidden()
+                                    + ": "
+                                    + e,
+                            e);
+                }
+            }
             return new Predictor(
-                    model, m, true, tokenizer, config.maxTextLen(), answers, null, null);
+                    model, m, true, tokenizer, config.maxTextLen(), answers, head, classes);
         } catch (IOException | RuntimeException e) {
             m.close();
             throw e;
+        }
+    }
+
+    /** The VQA answers in label order, one per line, beside a fine-tune's model.params. */
+    public static final String ANSWERS = "answers.txt";
+
+    /** The image classifier's parameters beside a fine-tune's model.params. */
+    public static final String CLASSIFIER = "classifier.params";
+
+    /** The class names in label order, one per line, beside a fine-tune's model.params. */
+    public static final String CLASSES = "classes.txt";
+
+    /**
+     * Writes what a fine-tune's heads need besides {@code model.params}, so that {@link #load}
+     * restores them: the VQA answers, or the image classifier with its class names.
+     *
+     * @param dir the fine-tune's directory
+     * @param answers the answers in label order, or null
+     * @param classifier the classifier, or null
+     * @param classes the class names in label order, or null
+     * @throws IOException if a file cannot be written
+     */
+    public static void writeHeads(
+            Path dir, List<String> answers, ClassifierHead classifier, List<String> classes)
+            throws IOException {
+        if (answers != null && !answers.isEmpty()) {
+            Files.write(dir.resolve(ANSWERS), answers, StandardCharsets.UTF_8);
+        }
+        if (classifier != null && classes != null) {
+            Files.write(dir.resolve(CLASSES), classes, StandardCharsets.UTF_8);
+            Path tmp = dir.resolve(CLASSIFIER + ".tmp");
+            try (var out =
+                    new java.io.DataOutputStream(
+                            new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
+                classifier.saveParameters(out);
+            }
+            Files.move(
+                    tmp,
+                    dir.resolve(CLASSIFIER),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
     }
 
@@ -265,7 +368,7 @@ public final class Predictor implements AutoCloseable {
      * @return the probability that they match
      */
     public double match(ImageRef image, String text) {
-        return match(List.of(image), List.of(text))[0];
+        return match(one(image, "image"), one(text, "text"))[0];
     }
 
     /**
@@ -295,8 +398,8 @@ public final class Predictor implements AutoCloseable {
         float[][][][] w = new float[layers][heads][kept][kept];
         try (NDManager m = manager.newSubManager()) {
             ParameterStore ps = new ParameterStore(m, false);
-            NDArray x = pixels(List.of(image), m);
-            NDArray[] t = text(List.of(text), m);
+            NDArray x = pixels(one(image, "image"), m);
+            NDArray[] t = text(one(text, "text"), m);
             try (AttentionRecording rec = model.recordAttention(m)) {
                 model.encodePair(ps, t[0], t[1], x, 1, false);
                 for (AttentionRecording.LayerMap map : rec.maps()) {
@@ -355,11 +458,15 @@ public final class Predictor implements AutoCloseable {
      * @return the best answer and its sigmoid score
      */
     public Answer answer(ImageRef image, String question) {
+        if (model.config().vqaLabels() == 0) {
+            throw new IllegalStateException(
+                    "this model has no VQA head: fine-tune it with vqa() or load a VQA checkpoint");
+        }
         if (answers == null) {
             throw new IllegalStateException(
                     "this predictor has no answer vocabulary: give the answers in label order");
         }
-        float[] logits = vqaLogits(List.of(image), List.of(question))[0];
+        float[] logits = vqaLogits(one(image, "image"), one(question, "question"))[0];
         int best = argmax(logits);
         return new Answer(answers.get(best), best, 1 / (1 + Math.exp(-logits[best])));
     }
@@ -406,7 +513,8 @@ public final class Predictor implements AutoCloseable {
      * @return the probability that it is true
      */
     public double judge(ImageRef left, ImageRef right, String statement) {
-        return judge(List.of(left), List.of(right), List.of(statement))[0];
+        return judge(
+                one(left, "left image"), one(right, "right image"), one(statement, "statement"))[0];
     }
 
     /**
@@ -439,7 +547,7 @@ public final class Predictor implements AutoCloseable {
      * @return the best class (its name when the predictor knows the names) and its probability
      */
     public Answer classify(ImageRef image) {
-        float[] logits = classLogits(List.of(image))[0];
+        float[] logits = classLogits(one(image, "image"))[0];
         int best = argmax(logits);
         double z = 0;
         for (float l : logits) {
@@ -562,5 +670,13 @@ public final class Predictor implements AutoCloseable {
         if (ownsManager) {
             manager.close();
         }
+    }
+
+    /** A one-element list of an argument that must not be null. */
+    private static <T> List<T> one(T value, String what) {
+        if (value == null) {
+            throw new IllegalArgumentException(what + " is null");
+        }
+        return List.of(value);
     }
 }
