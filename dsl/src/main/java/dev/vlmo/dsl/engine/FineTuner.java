@@ -543,7 +543,10 @@ public final class FineTuner {
                             + then
                             + "\n  now:  "
                             + now
-                            + "\nuse another runDir or the same task");
+                            + "\nresume with the settings it was started with, or delete "
+                            + ckpt
+                            + " to start this fine-tune afresh (the pretrained run is not"
+                            + " touched)");
         }
         int step = Integer.parseInt(p.getProperty("step"));
         mixed.load(p);

@@ -507,7 +507,13 @@ public final class TorchCheckpoint {
         byte[] pickle = new TorchPickler().dumps(new TorchPickler.StateDict(entries));
 
         Path dir = file.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+        if (!Files.isDirectory(dir)) {
+            throw new java.nio.file.NoSuchFileException(
+                    dir.toString(), null, "no such folder to write " + file.getFileName() + " in");
+        }
+        // beside the target and renamed into place; created as any new file is (the umask's
+        // permissions, not a temporary file's owner-only ones)
+        Path tmp = dir.resolve(file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
         try {
             try (CountingOutputStream counting =
                             new CountingOutputStream(Files.newOutputStream(tmp));

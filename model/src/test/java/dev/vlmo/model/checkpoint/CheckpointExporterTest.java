@@ -86,6 +86,29 @@ class CheckpointExporterTest {
     }
 
     @Test
+    void anExportedFileIsReadableAsAnyNewFileAndAMissingFolderIsNamed() throws IOException {
+        Path file = tmp.resolve("perm.pt");
+        Path missing = tmp.resolve("no/such/dir/x.pt");
+        try (NDManager m = Engines.newManager(null)) {
+            VlmoModel model = ModelFixtures.loaded(m, "vlmo_a", 32);
+            CheckpointExporter.write(model, file);
+            java.nio.file.NoSuchFileException e =
+                    assertThrows(
+                            java.nio.file.NoSuchFileException.class,
+                            () -> CheckpointExporter.write(model, missing));
+            assertTrue(e.getMessage().contains(missing.getParent().toString()), e.getMessage());
+        }
+        // the same permissions as a file this process creates, not a temporary file's 0600
+        Path plain = java.nio.file.Files.writeString(tmp.resolve("plain.txt"), "x");
+        assertEquals(
+                java.nio.file.Files.getPosixFilePermissions(plain),
+                java.nio.file.Files.getPosixFilePermissions(file));
+        try (var left = java.nio.file.Files.list(tmp)) {
+            assertTrue(left.noneMatch(p -> p.toString().endsWith(".tmp")), "no temporary left");
+        }
+    }
+
+    @Test
     void uninitialisedModelCannotBeExported() throws IOException {
         VlmoModel model = new VlmoModel(ModelFixtures.config("vlmo_a"));
         IllegalStateException e =
