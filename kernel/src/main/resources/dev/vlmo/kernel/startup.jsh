@@ -22,3 +22,5 @@ import static dev.vlmo.dsl.Dsl.*;
 import dev.vlmo.dsl.infer.*;
 import dev.vlmo.model.*;
 import static dev.vlmo.kernel.Recipes.*;
+// display(value): show a table, chart or image in the cell's output now (several per cell)
+import static dev.vlmo.kernel.display.NotebookDisplay.display;

@@ -165,7 +165,8 @@ class JupyterNotebookTest {
                                         + "    }\n"
                                         + "}"),
                         codeCell(
-                                "Charts.bar(Charts.ordered(\"R@1\", 0.5, \"R@5\", 0.8)).withSize(240, 160)"),
+                                "display(scores);\n"
+                                        + "Charts.bar(Charts.ordered(\"R@1\", 0.5, \"R@5\", 0.8)).withSize(240, 160)"),
                         codeCell("int[] xs = new int[2];\nxs[5] = 1;"));
         Path input = dir.resolve("smoke.ipynb");
         Files.writeString(input, notebook(cells), StandardCharsets.UTF_8);
@@ -230,6 +231,9 @@ class JupyterNotebookTest {
         assertTrue(bar.contains("5/5 100%") && bar.contains("loss=0.2000"), bar);
         assertTrue(data(progress, "display_data", "text/html").contains("<progress value=\"5\""));
 
+        // display(...) shows a value mid-cell as the cell's last expression would be shown
+        String shown = data(outputs(executed, 3), "display_data", "text/html");
+        assertTrue(shown.contains("<td>tiny</td>"), shown);
         String png = data(outputs(executed, 3), "execute_result", "image/png").replace("\n", "");
         BufferedImage chart =
                 ImageIO.read(new ByteArrayInputStream(Base64.getDecoder().decode(png)));

@@ -27,6 +27,24 @@ public final class NotebookDisplay {
     }
 
     /**
+     * Shows a value in the running cell's output as the cell's last expression would be shown
+     * (tables as HTML, charts and images as pictures), so that one cell can show several, one per
+     * loop iteration for instance; outside a notebook it prints the value (a table as text).
+     *
+     * @param value what to show
+     */
+    public static void display(Object value) {
+        BaseKernel current = kernel;
+        Optional<DisplayStream> stream = activeDisplay();
+        if (current != null && stream.isPresent()) {
+            stream.get().display(current.getRenderer().render(value));
+            return;
+        }
+        System.out.println(
+                value instanceof tech.tablesaw.api.Table t ? t.printAll() : String.valueOf(value));
+    }
+
+    /**
      * The display stream of the cell running now; empty outside a notebook or between cells, where
      * output should go to the console instead.
      */

@@ -45,6 +45,36 @@ public final class Renderers {
                                                 base64(
                                                         Chart.of(chart, Charts.WIDTH, Charts.HEIGHT)
                                                                 .toPng())));
+        // arrays as jshell prints them (int[3] { 1, 2, 3 }), long ones cut, not as [I@65632d18
+        for (Class<?> type :
+                new Class<?>[] {
+                    int[].class,
+                    long[].class,
+                    float[].class,
+                    double[].class,
+                    boolean[].class,
+                    byte[].class,
+                    short[].class,
+                    char[].class,
+                    int[][].class,
+                    long[][].class,
+                    float[][].class,
+                    double[][].class,
+                    Object[].class,
+                    String[].class,
+                    Integer[].class,
+                    Long[].class,
+                    Float[].class,
+                    Double[].class
+                }) {
+            // the base library matches registrations by the exact class
+            renderer.createRegistration(type)
+                    .preferring(MIMEType.TEXT_PLAIN)
+                    .register(
+                            (array, context) ->
+                                    context.renderIfRequested(
+                                            MIMEType.TEXT_PLAIN, () -> arrayText(array)));
+        }
         renderer.createRegistration(Progress.class)
                 .preferring(MIMEType.TEXT_HTML)
                 .supporting(MIMEType.TEXT_PLAIN)
@@ -53,6 +83,28 @@ public final class Renderers {
                             context.renderIfRequested(MIMEType.TEXT_HTML, progress::html);
                             context.renderIfRequested(MIMEType.TEXT_PLAIN, progress::text);
                         });
+    }
+
+    /** The most elements of an array shown before "... N more". */
+    static final int ARRAY_ELEMENTS_SHOWN = 1000;
+
+    /** An array as jshell shows it, {@code int[3] { 1, 2, 3 }}, cut after a thousand elements. */
+    static String arrayText(Object array) {
+        int n = java.lang.reflect.Array.getLength(array);
+        String type = array.getClass().getComponentType().getSimpleName();
+        StringBuilder out = new StringBuilder(type).append('[').append(n).append("] { ");
+        for (int i = 0; i < Math.min(n, ARRAY_ELEMENTS_SHOWN); i++) {
+            Object v = java.lang.reflect.Array.get(array, i);
+            out.append(i == 0 ? "" : ", ")
+                    .append(
+                            v != null && v.getClass().isArray()
+                                    ? arrayText(v)
+                                    : v instanceof String str ? '"' + str + '"' : v);
+        }
+        if (n > ARRAY_ELEMENTS_SHOWN) {
+            out.append(", ... ").append(n - ARRAY_ELEMENTS_SHOWN).append(" more");
+        }
+        return out.append(n == 0 ? "}" : " }").toString(); // empty: "int[0] { }"
     }
 
     private static String base64(byte[] bytes) {

@@ -168,8 +168,12 @@ public final class JShellEvaluator implements AutoCloseable {
             String source, int cellNumber, int lineOffset, List<String> notes) {
         CellExecutionControl control = provider.control();
         control.clearLast();
-        // JShell numbers the lines of a snippet from its first non-blank character
-        int codeLineOffset = lineOffset + newlinesBefore(source, leadingBlank(source));
+        // JShell numbers the lines of a snippet from its first non-blank character, and maps
+        // the lines of a method's frames only for a snippet that starts there: give it that
+        int lead = leadingBlank(source);
+        int codeLineOffset = lineOffset + newlinesBefore(source, lead);
+        source = source.substring(lead);
+        lineOffset = codeLineOffset;
         List<SnippetEvent> events = shell.eval(source);
         for (SnippetEvent event : events) {
             if (event.causeSnippet() == null && event.snippet() != null) {
@@ -183,7 +187,13 @@ public final class JShellEvaluator implements AutoCloseable {
         EvalResult result = EvalResult.none(notes);
         for (SnippetEvent event : events) {
             if (event.causeSnippet() != null) {
-                continue; // a dependent snippet updated by this one
+                // a snippet that depends on this one (a variable of a redefined class, a method
+                // using a redeclared variable): say what became of it
+                String note = dependentNote(event);
+                if (note != null) {
+                    notes.add(note);
+                }
+                continue;
             }
             Snippet snippet = event.snippet();
             JShellException exception = event.exception();
@@ -203,6 +213,51 @@ public final class JShellEvaluator implements AutoCloseable {
             }
         }
         return result;
+    }
+
+    /** What a cell's redefinition did to a snippet that depended on it, or null if nothing. */
+    private String dependentNote(SnippetEvent event) {
+        if (!(event.snippet() instanceof DeclarationSnippet d)) {
+            return null;
+        }
+        String what = kindName(d) + " " + d.name();
+        return switch (event.status()) {
+            case VALID ->
+                    d.kind() == Snippet.Kind.VAR && event.previousStatus() == Snippet.Status.VALID
+                            ? what
+                                    + " was declared with what this cell redefined: it is reset to"
+                                    + " its default value (null, 0, false); assign it again"
+                            : null;
+            case RECOVERABLE_DEFINED, RECOVERABLE_NOT_DEFINED ->
+                    what
+                            + " no longer compiles after this cell ("
+                            + problemOf(d)
+                            + "); it cannot be used until it is declared again";
+            case OVERWRITTEN, DROPPED, REJECTED -> what + " is gone after this cell";
+            default -> null;
+        };
+    }
+
+    private static String kindName(DeclarationSnippet d) {
+        return switch (d.kind()) {
+            case VAR -> "variable";
+            case METHOD -> "method";
+            case TYPE_DECL -> "type";
+            default -> d.kind().name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    /** The first compile error of a snippet, or what it still needs declared. */
+    private String problemOf(DeclarationSnippet d) {
+        String missing = shell.unresolvedDependencies(d).collect(Collectors.joining(", "));
+        if (!missing.isEmpty()) {
+            return "it needs " + missing;
+        }
+        return shell.diagnostics(d)
+                .filter(Diag::isError)
+                .map(x -> firstLine(diagMessage(x)))
+                .findFirst()
+                .orElse("it does not compile");
     }
 
     private static boolean isValueSnippet(Snippet snippet) {
@@ -278,10 +333,13 @@ public final class JShellEvaluator implements AutoCloseable {
                     shell.unresolvedDependencies(snippet).collect(Collectors.joining(", "));
             int line = lineOffset + 1;
             String summary =
-                    snippet.name()
-                            + " cannot run until "
-                            + (missing.isEmpty() ? "its dependencies are" : missing + " is")
-                            + " declared";
+                    missing.isEmpty()
+                            // declared, but no longer compiling (something it uses changed)
+                            ? snippet.name()
+                                    + " cannot run: "
+                                    + problemOf(snippet)
+                                    + "; declare it again"
+                            : snippet.name() + " cannot run until " + missing + " is declared";
             return new CompileException(summary, line, List.of("Line " + line + ": " + summary));
         }
         List<String> details = new ArrayList<>();

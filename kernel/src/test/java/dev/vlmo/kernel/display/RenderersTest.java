@@ -50,6 +50,26 @@ class RenderersTest {
     }
 
     @Test
+    void arraysRenderAsJshellShowsThemAndLongOnesAreCut() {
+        Renderer renderer = new Renderer();
+        Renderers.registerAll(renderer);
+        assertEquals(
+                "int[3] { 1, 2, 3 }",
+                renderer.render(new int[] {1, 2, 3}).getData(MIMEType.TEXT_PLAIN));
+        assertEquals(
+                "float[2] { 0.5, 1.0 }",
+                renderer.render(new float[] {0.5f, 1f}).getData(MIMEType.TEXT_PLAIN));
+        assertEquals(
+                "String[2] { \"a\", null }",
+                renderer.render(new String[] {"a", null}).getData(MIMEType.TEXT_PLAIN));
+        assertEquals(
+                "int[][2] { int[1] { 1 }, int[0] { } }",
+                renderer.render(new int[][] {{1}, {}}).getData(MIMEType.TEXT_PLAIN));
+        String big = String.valueOf(renderer.render(new long[5000]).getData(MIMEType.TEXT_PLAIN));
+        assertTrue(big.startsWith("long[5000] { 0, 0,") && big.endsWith(", ... 4000 more }"), big);
+    }
+
+    @Test
     void rawJFreeChartRendersAtTheDefaultSize() throws Exception {
         Renderer renderer = new Renderer();
         Renderers.registerAll(renderer);

@@ -131,6 +131,42 @@ class JShellEvaluatorTest {
     }
 
     @Test
+    void aMethodAfterOtherStatementsReportsTheLineOfItsThrow() {
+        UserCodeException e =
+                assertThrows(
+                        UserCodeException.class,
+                        () ->
+                                evaluator.eval(
+                                        "int zz4 = 0;\nint yy4 = 0;\nint t4(int n) {\n  int k ="
+                                                + " n;\n  if (k > 1) {\n    throw new"
+                                                + " IllegalArgumentException(\"y\");\n  }\n "
+                                                + " return n;\n}\nt4(3)"));
+        int cell = evaluator.cellCount();
+        assertTrue(
+                e.details().contains("    at t4 (cell [" + cell + "] line 6)")
+                        || e.details().contains("    at t4 (line 6)"),
+                e.details().toString());
+    }
+
+    @Test
+    void redefiningAClassSaysWhatItTookAlong() {
+        evaluator.eval("class Foo5 { int v() { return 1; } }\nvar foo5 = new Foo5();");
+        EvalResult r = evaluator.eval("class Foo5 { int v() { return 2; } }");
+        assertTrue(
+                r.notes().stream().anyMatch(n -> n.contains("foo5")),
+                "a note names the variable the redefinition touched: " + r.notes());
+    }
+
+    @Test
+    void aMethodBrokenByARedefinitionSaysWhy() {
+        evaluator.eval("int counter6 = 0;\nint bump6() { return ++counter6; }");
+        evaluator.eval("String counter6 = \"s\";");
+        CellException e = assertThrows(CellException.class, () -> evaluator.eval("bump6()"));
+        String all = e.getMessage() + " " + e.details();
+        assertTrue(all.contains("bad operand") || all.contains("String"), all);
+    }
+
+    @Test
     void causesAreListed() {
         UserCodeException e =
                 assertThrows(
