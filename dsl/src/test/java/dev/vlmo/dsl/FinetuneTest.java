@@ -114,6 +114,22 @@ class FinetuneTest {
                         IllegalArgumentException.class,
                         () -> pretrained.finetune(retrieval().data(imageFolder(tmp.toString()))));
         assertTrue(e.getMessage().contains("coco"), e.getMessage());
+        // a training folder that is not there is named before the missing evalData
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () ->
+                                pretrained.finetune(
+                                        classification().data(imageFolder(tmp + "/typo"))));
+        assertTrue(
+                e.getMessage().contains("no folder") && e.getMessage().contains("typo"),
+                e.getMessage());
+        // evaluation data beside the built-in world is named, not the world
+        e =
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> pretrained.finetune(vqa().evalData(imageFolder(tmp.toString()))));
+        assertTrue(e.getMessage().contains("remove evalData(image folder"), e.getMessage());
         IllegalStateException s =
                 assertThrows(
                         IllegalStateException.class,

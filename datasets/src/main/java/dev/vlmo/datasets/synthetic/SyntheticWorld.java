@@ -446,15 +446,18 @@ public final class SyntheticWorld {
                         answers.size(),
                         qs.isEmpty() ? 0 : uniformAll / qs.size(),
                         qs.isEmpty() ? 0 : (double) majoritySum / qs.size()));
-        List<Nlvr2Example> pairs = nlvr2(split);
-        long trues = pairs.stream().filter(Nlvr2Example::label).count();
-        out.add(
-                new ChanceLevel(
-                        "nlvr2",
-                        pairs.size(),
-                        2,
-                        0.5,
-                        Math.max(trues, pairs.size() - trues) / (double) pairs.size()));
+        // pairs need two scenes: a split of one has no NLVR2 level (nlvr2(split) says why)
+        if (scenes(split).size() >= 2) {
+            List<Nlvr2Example> pairs = nlvr2(split);
+            long trues = pairs.stream().filter(Nlvr2Example::label).count();
+            out.add(
+                    new ChanceLevel(
+                            "nlvr2",
+                            pairs.size(),
+                            2,
+                            0.5,
+                            Math.max(trues, pairs.size() - trues) / (double) pairs.size()));
+        }
         Map<Integer, Integer> classCounts = new HashMap<>();
         for (Scene s : scenes(split)) {
             classCounts.merge(s.count(), 1, Integer::sum);

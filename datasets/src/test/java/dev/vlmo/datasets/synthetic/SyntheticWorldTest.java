@@ -260,6 +260,17 @@ class SyntheticWorldTest {
     }
 
     @Test
+    void aSplitOfOneSceneHasEveryLevelButNlvr2sAndNlvr2SaysWhy() {
+        SyntheticWorld one = SyntheticWorld.builder().seed(3).scenes(40, 1, 1).build();
+        var tasks = one.chanceLevels(Split.TEST).stream().map(ChanceLevel::task).toList();
+        assertTrue(tasks.contains("vqa/all") && !tasks.contains("nlvr2"), tasks.toString());
+        var e =
+                org.junit.jupiter.api.Assertions.assertThrows(
+                        dev.vlmo.datasets.DataException.class, () -> one.nlvr2(Split.TEST));
+        assertTrue(e.getMessage().contains("at least 2 scenes"), e.getMessage());
+    }
+
+    @Test
     void chanceLevelsAreMeasured() {
         Map<String, ChanceLevel> levels =
                 WORLD.chanceLevels(Split.TRAIN).stream()

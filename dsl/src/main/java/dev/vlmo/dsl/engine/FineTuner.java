@@ -959,7 +959,13 @@ public final class FineTuner {
                                 }
                                 return p.match(a, b);
                             });
-            put(out, " (ITM re-ranked top " + task.rerankTop() + ")", rr);
+            // a k beyond the candidates re-ranks them all: say that, not the k asked for
+            put(
+                    out,
+                    task.rerankTop() >= Math.max(iv.length, tv.length)
+                            ? " (ITM re-ranked, every candidate)"
+                            : " (ITM re-ranked top " + task.rerankTop() + ")",
+                    rr);
         }
         try (BufferedWriter w =
                 Files.newBufferedWriter(dir.resolve("predictions.csv"), StandardCharsets.UTF_8)) {

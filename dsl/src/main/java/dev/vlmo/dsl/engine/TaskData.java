@@ -81,6 +81,14 @@ record TaskData(
         if (d instanceof DataRef.BuiltIn b && (e == null || e.equals(d))) {
             return builtIn(f.task(), b.world(imageSize));
         }
+        if (d instanceof DataRef.BuiltIn && e != null) {
+            throw new IllegalArgumentException(
+                    f.name()
+                            + " trains on the built-in world, which is evaluated on its own"
+                            + " held-out scenes: remove evalData("
+                            + e.describe()
+                            + "), or give data(...) of the same kind as that evaluation data");
+        }
         List<AutoCloseable> open = new ArrayList<>();
         try {
             TaskData t =
@@ -129,10 +137,12 @@ record TaskData(
                 yield new TaskData(task, w.vqa(tr), w.vqa(te), null, w.answers(), null, base, true);
             }
             case NLVR2 -> {
+                List<?> train = w.nlvr2(tr);
+                List<?> test = w.nlvr2(te); // says so when the split is too small for pairs
                 ChanceLevel c = levels.get("nlvr2");
                 base.put("uniform chance", c.uniform());
                 base.put("majority label", c.majority());
-                yield new TaskData(task, w.nlvr2(tr), w.nlvr2(te), null, null, null, base, true);
+                yield new TaskData(task, train, test, null, null, null, base, true);
             }
             case RETRIEVAL -> {
                 List<ImageRef> images = new ArrayList<>();
@@ -455,6 +465,10 @@ record TaskData(
                     f.name()
                             + "() reads imageFolder(...) or builtIn(), not "
                             + f.data().describe());
+        }
+        String missing = Sources.missing(tf);
+        if (missing != null) {
+            throw new IllegalArgumentException(f.name() + "(): " + missing);
         }
         if (!(f.evalData() instanceof DataRef.ImageFolder ef)) {
             throw new IllegalArgumentException(
