@@ -157,7 +157,23 @@ public final class JShellEvaluator implements AutoCloseable {
                                         + " is not finished (a missing ';', '}' or ')'?):",
                                 "    " + firstLine(rest.strip())));
             }
-            result = runSnippet(info.source(), cellNumber, lineOffset, notes);
+            try {
+                result = runSnippet(info.source(), cellNumber, lineOffset, notes);
+            } catch (CompileException e) {
+                String src = info.source();
+                int before = lineOffset + newlinesBefore(src, leadingBlank(src));
+                if (consumed == 0 || before == 0) {
+                    throw e;
+                }
+                // the statements before it have run (a cell runs statement by statement)
+                List<String> details = new ArrayList<>(e.details());
+                details.add(
+                        "Lines 1 to "
+                                + before
+                                + " of this cell ran before it; what they declared or printed"
+                                + " stays (running the cell again runs them again).");
+                throw new CompileException(e.getMessage(), e.cellLine(), details);
+            }
             consumed += rest.length() - info.remaining().length();
             rest = info.remaining();
         }

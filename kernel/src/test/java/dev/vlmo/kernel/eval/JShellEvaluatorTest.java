@@ -149,6 +149,22 @@ class JShellEvaluatorTest {
     }
 
     @Test
+    void aCompileErrorAfterStatementsThatRanSaysSo() {
+        CompileException e =
+                assertThrows(
+                        CompileException.class,
+                        () -> evaluator.eval("int ran7 = 1;\nint also7 = 2;\nint bad7 = \"x\";"));
+        assertEquals(3, e.cellLine());
+        assertTrue(
+                e.details().stream().anyMatch(l -> l.startsWith("Lines 1 to 2 of this cell ran")),
+                e.details().toString());
+        assertEquals(1, evaluator.eval("ran7").value());
+        CompileException first =
+                assertThrows(CompileException.class, () -> evaluator.eval("int bad8 = \"x\";"));
+        assertTrue(first.details().stream().noneMatch(l -> l.contains("ran before")));
+    }
+
+    @Test
     void redefiningAClassSaysWhatItTookAlong() {
         evaluator.eval("class Foo5 { int v() { return 1; } }\nvar foo5 = new Foo5();");
         EvalResult r = evaluator.eval("class Foo5 { int v() { return 2; } }");
