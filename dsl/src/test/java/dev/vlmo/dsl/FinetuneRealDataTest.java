@@ -239,7 +239,7 @@ class FinetuneRealDataTest {
                 assertThrows(
                         IllegalArgumentException.class,
                         () -> pretrained.finetune(retrieval().evalData(arrowPairs(test))));
-        assertTrue(mixed.getMessage().contains("drop evalData"), mixed.getMessage());
+        assertTrue(mixed.getMessage().contains("remove evalData("), mixed.getMessage());
 
         Finetune t = retrieval().steps(2).batchSize(8).dropPath(0);
         try (FinetuneRun files =

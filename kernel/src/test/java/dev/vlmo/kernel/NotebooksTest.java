@@ -193,7 +193,12 @@ class NotebooksTest {
         assertTrue(plan.contains(">objectives</th>") && plan.contains("visionLanguage"), plan);
 
         JsonObject runCell = cells.get(1);
-        assertTrue(outputTypes(runCell).startsWith("display_data,display_data,display_data"));
+        // the run directory first (a stream), then one progress bar per stage
+        assertTrue(
+                outputTypes(runCell).startsWith("stream,display_data,display_data,display_data"),
+                outputTypes(runCell));
+        String dirLine = runCell.getAsJsonArray("outputs").get(0).getAsJsonObject().toString();
+        assertTrue(dirLine.contains("run directory: "), dirLine);
         String bars = shown(runCell, "text/plain");
         assertTrue(
                 bars.contains("stage 1 vision") && bars.contains("stage 3 visionLanguage"), bars);
