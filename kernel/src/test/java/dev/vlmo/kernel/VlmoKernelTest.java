@@ -127,6 +127,23 @@ class VlmoKernelTest {
     }
 
     @Test
+    void aValueWhoseToStringThrowsOrIsHugeIsShownSafely() {
+        DisplayData broken =
+                kernel.eval(
+                        "new Object() { public String toString() { throw new"
+                                + " IllegalStateException(\"no text\"); } }");
+        String text = String.valueOf(broken.getData(MIMEType.TEXT_PLAIN));
+        assertTrue(text.contains("toString() threw") && text.contains("no text"), text);
+        DisplayData huge = kernel.eval("\"x\".repeat(2_000_000)");
+        String cut = String.valueOf(huge.getData(MIMEType.TEXT_PLAIN));
+        assertTrue(cut.length() < 200_000, "cut to " + cut.length());
+        assertTrue(cut.endsWith("more characters not shown)"), cut.substring(cut.length() - 60));
+        assertEquals(
+                "int[3] { 1, 2, 3 }",
+                kernel.eval("new int[] {1, 2, 3}").getData(MIMEType.TEXT_PLAIN));
+    }
+
+    @Test
     void bufferedImageIsShownAsPng() throws Exception {
         DisplayData data =
                 kernel.eval(
