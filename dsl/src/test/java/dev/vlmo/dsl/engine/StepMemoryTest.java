@@ -61,15 +61,32 @@ class StepMemoryTest {
             }
             if (kind.equals("visionLanguage")) {
                 // a leak outside the managers (a native handle never closed) shows in the resident
-                // set
-                long before = settledRss();
-                for (int i = 0; i < 300; i++) {
+                // set as growth in every window of steps; the allocator's one-off jumps and
+                // releases (from -250 to +170 MiB between two readings here) in one window only,
+                // so the median window is the measure
+                for (int i = 0; i < 100; i++) {
                     runner.step(batch);
                 }
-                long grown = settledRss() - before;
+                long[] grown = new long[5];
+                long last = settledRss();
+                for (int w = 0; w < grown.length; w++) {
+                    for (int i = 0; i < 60; i++) {
+                        runner.step(batch);
+                    }
+                    long now = settledRss();
+                    grown[w] = now - last;
+                    last = now;
+                }
+                long[] sorted = grown.clone();
+                java.util.Arrays.sort(sorted);
+                StringBuilder windows = new StringBuilder();
+                for (long g : grown) {
+                    windows.append(' ').append(g >> 20).append(" MiB");
+                }
+                // 20 MiB per 60 steps: a leak of a third of a MiB per step
                 assertTrue(
-                        grown < 96L << 20,
-                        "resident memory grew by " + (grown >> 20) + " MiB over 300 steps");
+                        sorted[sorted.length / 2] < 20L << 20,
+                        "resident memory grew in most windows of 60 steps:" + windows);
             }
         }
     }
