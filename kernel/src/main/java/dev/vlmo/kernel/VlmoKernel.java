@@ -137,6 +137,29 @@ public final class VlmoKernel extends BaseKernel {
             startupReported = true;
             startupProblems().forEach(p -> System.err.println("warning: " + p));
         }
+        String magic = code.stripLeading();
+        if (magic.startsWith("%%time") && (magic.length() == 6 || magic.charAt(6) == '\n')) {
+            // the cell's wall time, as IPython's %%time prints it
+            long start = System.nanoTime();
+            try {
+                return evalRaw(magic.substring(6));
+            } finally {
+                System.out.printf(
+                        java.util.Locale.ROOT,
+                        "Wall time: %.3f s%n",
+                        (System.nanoTime() - start) / 1e9);
+            }
+        }
+        if (magic.startsWith("%")) {
+            String first = magic.lines().findFirst().orElse(magic);
+            throw new dev.vlmo.kernel.eval.CompileException(
+                    "This kernel has one magic, %%time: " + first + " is not one",
+                    1,
+                    List.of(
+                            "This kernel runs Java (JShell) and knows one magic: %%time as the"
+                                    + " first line of a cell prints the cell's wall time.",
+                            "Add jars with the kernel's class path (README, kernel install)."));
+        }
         EvalResult result = evaluator.eval(code);
         result.notes().forEach(System.err::println);
         if (!result.hasValue()) {

@@ -127,6 +127,25 @@ class VlmoKernelTest {
     }
 
     @Test
+    void timeMagicTimesTheCellAndOtherMagicsAreNamed() {
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(buffer, true));
+        DisplayData data;
+        try {
+            data = kernel.eval("%%time\nint timed = 6 * 7;\ntimed");
+        } finally {
+            System.setOut(out);
+        }
+        assertEquals("42", String.valueOf(data.getData(MIMEType.TEXT_PLAIN)));
+        assertTrue(buffer.toString().contains("Wall time: "), buffer.toString());
+        CompileException e =
+                assertThrows(CompileException.class, () -> kernel.eval("%classpath add x.jar"));
+        assertTrue(e.getMessage().contains("%%time"), e.getMessage());
+        assertTrue(e.getMessage().contains("%classpath add x.jar"), e.getMessage());
+    }
+
+    @Test
     void aValueWhoseToStringThrowsOrIsHugeIsShownSafely() {
         DisplayData broken =
                 kernel.eval(
