@@ -515,6 +515,12 @@ public final class JShellEvaluator implements AutoCloseable {
         }
         if (next < code.length() && code.charAt(next) == '(') {
             at = next + 1;
+        } else if (at > 0
+                && Character.isJavaIdentifierPart(code.charAt(at - 1))
+                && analysis.documentation(code, at, true).isEmpty()) {
+            // a method name not yet followed by "(" (Math.max|): ask as if the call were open
+            code = code.substring(0, at) + "(" + code.substring(at);
+            at++;
         }
         return analysis.documentation(code, at, true).stream()
                 .map(

@@ -248,6 +248,12 @@ class JShellEvaluatorTest {
         List<String> docs = evaluator.documentation("Math.max(1, 2)", 6);
         assertTrue(
                 docs.stream().anyMatch(d -> d.contains("Math.max(int a, int b)")), docs.toString());
+        // also with the cursor after a name not yet followed by "("
+        List<String> bare = evaluator.documentation("Math.max", 8);
+        assertTrue(
+                bare.stream().anyMatch(d -> d.contains("Math.max(int a, int b)")), bare.toString());
+        List<String> value = evaluator.documentation("String.valueOf", 14);
+        assertTrue(value.stream().anyMatch(d -> d.contains("valueOf(")), value.toString());
     }
 
     @Test
