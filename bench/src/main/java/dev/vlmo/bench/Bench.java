@@ -214,12 +214,14 @@ public final class Bench {
                 || (!slow && timed < minSeconds && t1.size() < Math.max(reps, MAX_REPS))) {
             long t0 = System.nanoTime();
             c1 = ours.run();
-            t1.add((System.nanoTime() - t0) / 1e9);
+            double mine = (System.nanoTime() - t0) / 1e9;
             Map<String, String> ans = torch.call("run");
-            t2.add(Double.parseDouble(ans.get("seconds")));
+            double theirs = Double.parseDouble(ans.get("seconds"));
             c2 = Double.parseDouble(ans.get("check"));
             torchRss = Long.parseLong(ans.get("rss_peak"));
-            timed += t1.get(t1.size() - 1) + t2.get(t2.size() - 1);
+            t1.add(mine);
+            t2.add(theirs);
+            timed += mine + theirs;
         }
         long heap = heapPeak();
         long rss = rssPeak();

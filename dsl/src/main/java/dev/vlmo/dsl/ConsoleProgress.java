@@ -32,7 +32,7 @@ public final class ConsoleProgress implements ProgressListener {
 
     @Override
     public void runStarted(java.nio.file.Path runDir, String note) {
-        out.println("run directory: " + runDir + (note.isEmpty() ? "" : " (" + note + ")"));
+        out.println(ProgressListener.runLine(runDir, note));
     }
 
     @Override

@@ -277,7 +277,7 @@ public final class Plan {
                             + nearest(s.batchSize(), shards * s.gradientAccumulation()));
         }
         boolean mlm = s.mlmProbability() > 0;
-        if (s.kind() != Stage.Kind.VISION && s.mimMaskRatio() != Stage.vision().mimMaskRatio()) {
+        if (s.kind() != Stage.Kind.VISION && s.mimMaskRatio() != Stage.DEFAULT_MIM_MASK_RATIO) {
             throw new IllegalArgumentException(
                     where
                             + " sets mimMaskRatio "

@@ -17,6 +17,17 @@ public interface ProgressListener {
     default void runStarted(java.nio.file.Path runDir, String note) {}
 
     /**
+     * The line a listener prints for {@link #runStarted}: {@code run directory: DIR (note)}.
+     *
+     * @param runDir the run directory
+     * @param note what is resumed, or empty
+     * @return the line
+     */
+    static String runLine(java.nio.file.Path runDir, String note) {
+        return "run directory: " + runDir + (note.isEmpty() ? "" : " (" + note + ")");
+    }
+
+    /**
      * A stage begins.
      *
      * @param stage the stage's plan

@@ -53,6 +53,9 @@ public final class Stage {
     /** Checkpoints from within a stage that are kept unless told otherwise. */
     static final int DEFAULT_KEEP_CHECKPOINTS = 2;
 
+    /** The share of patches stage 1 masks unless told otherwise (BEiT's 40%). */
+    static final double DEFAULT_MIM_MASK_RATIO = 0.4;
+
     private final int checkpointEvery;
     private final int keepCheckpoints;
     private final long seed;
@@ -132,7 +135,7 @@ public final class Stage {
         double mlmWeight = 1.0;
         boolean wholeWordMasking = true;
         MimTarget mimTarget;
-        double mimMaskRatio = 0.4;
+        double mimMaskRatio = DEFAULT_MIM_MASK_RATIO;
         List<String> trainable;
 
         B() {}

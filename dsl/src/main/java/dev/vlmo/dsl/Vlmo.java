@@ -240,8 +240,7 @@ public final class Vlmo {
                 c = c.withVocabSize(tok.vocabulary().size());
             }
             // image classification reads no text: without a vocabulary file the model takes the
-            // checkpoint's vocabulary size, the preset's (an official checkpoint) or the built-in
-            // world's (a run on it), whichever the checkpoint holds (tried below)
+            // checkpoint's vocabulary size (set below from its word embeddings)
         }
         Finetune t = runtime.isSmoke() ? task.smoke(c.imageSize()) : task;
         java.util.Map<String, dev.vlmo.model.checkpoint.TensorData> weights;
@@ -254,29 +253,17 @@ public final class Vlmo {
                             dev.vlmo.model.checkpoint.CheckpointExporter.stateDict(
                                     new dev.vlmo.model.VlmoModel(c).initialize(m));
                 }
-            } else if (stages.isEmpty()
-                    && vocabulary == null
-                    && task.task() == Finetune.Task.CLASSIFICATION) {
-                VlmoConfig builtInWorld = c.withVocabSize(tok.vocabulary().size());
-                try {
-                    weights = readParams(c, runtime.engine());
-                } catch (IllegalArgumentException | java.io.IOException preset) {
-                    try {
-                        weights = readParams(builtInWorld, runtime.engine());
-                        c = builtInWorld;
-                    } catch (IllegalArgumentException | java.io.IOException other) {
-                        preset.addSuppressed(other);
-                        throw preset;
-                    }
-                }
-                // a run's model.params is read by position: its word embeddings say the size
+            } else {
+                // both formats are read as the file holds them, whatever the vocabulary size
+                weights = readParams(c, runtime.engine());
                 dev.vlmo.model.checkpoint.TensorData words =
                         weights.get("text_embeddings.word_embeddings.weight");
-                if (words != null && words.shape()[0] != c.vocabSize()) {
+                if (stages.isEmpty()
+                        && vocabulary == null
+                        && task.task() == Finetune.Task.CLASSIFICATION
+                        && words != null) {
                     c = c.withVocabSize((int) words.shape()[0]);
                 }
-            } else {
-                weights = readParams(c, runtime.engine());
             }
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot read " + startFrom, e);

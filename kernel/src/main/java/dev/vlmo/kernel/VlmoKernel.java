@@ -168,37 +168,9 @@ public final class VlmoKernel extends BaseKernel {
         return result.value() == null ? new DisplayData("null") : shown(result.value());
     }
 
-    /** The most characters of a value's text form sent to the notebook. */
-    static final int TEXT_SHOWN = 100_000;
-
-    /**
-     * Renders a cell's value here rather than in the base library: a {@code toString()} that throws
-     * becomes a line saying so (not the library's frames), and a text form of megabytes is cut.
-     */
+    /** The cell's value as the notebook shows it ({@link Renderers#render}). */
     DisplayData shown(Object value) {
-        if (value instanceof DisplayData ready) {
-            return ready;
-        }
-        DisplayData data;
-        try {
-            data = getRenderer().render(value);
-        } catch (RuntimeException e) {
-            return new DisplayData(
-                    "(a "
-                            + value.getClass().getName()
-                            + " whose text form could not be made: its toString() threw "
-                            + e
-                            + ")");
-        }
-        if (data.getData(MIMEType.TEXT_PLAIN) instanceof String text
-                && text.length() > TEXT_SHOWN) {
-            data.putText(
-                    text.substring(0, TEXT_SHOWN)
-                            + "\n... ("
-                            + (text.length() - TEXT_SHOWN)
-                            + " more characters not shown)");
-        }
-        return data;
+        return dev.vlmo.kernel.display.Renderers.render(getRenderer(), value);
     }
 
     @Override

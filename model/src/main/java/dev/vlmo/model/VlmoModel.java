@@ -23,12 +23,9 @@ import dev.vlmo.model.nn.MultiwayTransformer;
 import dev.vlmo.model.nn.Route;
 import dev.vlmo.model.nn.TextEmbeddings;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -743,25 +740,6 @@ public final class VlmoModel extends Module {
     // ------------------------------------------------------------------ save and load
 
     /**
-     * Writes every parameter to a file in DJL's parameter format.
-     *
-     * @param file the file to write
-     * @throws IOException if writing fails
-     */
-    public void save(Path file) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream os = Files.newOutputStream(tmp);
-                DataOutputStream out = new DataOutputStream(new BufferedOutputStream(os))) {
-            saveParameters(out);
-        }
-        Files.move(
-                tmp,
-                file,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    /**
      * Reads parameters written by {@link #save(Path)} for the same configuration.
      *
      * @param file the file to read
@@ -770,16 +748,14 @@ public final class VlmoModel extends Module {
      */
     public void load(Path file, NDManager manager) throws IOException {
         VlmoModel staged = new VlmoModel(config);
-        try (InputStream is = Files.newInputStream(file);
-                DataInputStream in = new DataInputStream(new BufferedInputStream(is))) {
-            staged.loadParameters(manager, in);
+        try {
+            staged.readParameters(file, manager);
         } catch (java.io.EOFException e) {
             staged.close();
             throw new IOException(
                     file
                             + " ends before its last parameter: the file is truncated (a copy or a"
-                            + " save cut short); if it is a run's checkpoint, delete its folder and"
-                            + " resume from the latest checkpoint left",
+                            + " save cut short)",
                     e);
         } catch (MalformedModelException | RuntimeException e) {
             staged.close();
@@ -810,9 +786,8 @@ public final class VlmoModel extends Module {
         for (Parameter p : mine.values()) {
             p.close();
         }
-        try (InputStream is = Files.newInputStream(file);
-                DataInputStream in = new DataInputStream(new BufferedInputStream(is))) {
-            loadParameters(manager, in);
+        try {
+            readParameters(file, manager);
         } catch (MalformedModelException e) {
             throw new IOException(file + " changed while it was read: " + e, e);
         }

@@ -260,9 +260,7 @@ public final class AdamW {
                             file
                                     + " ends after its step count ("
                                     + step
-                                    + " updates) without the moments: it is truncated; if it is"
-                                    + " a run's checkpoint, delete its folder and resume from the"
-                                    + " latest checkpoint left");
+                                    + " updates) without the moments: it is truncated");
                 }
                 return; // saved before the first update
             }
@@ -272,12 +270,7 @@ public final class AdamW {
                 list = NDList.decode(manager, is);
             } catch (IllegalArgumentException | IllegalStateException e) {
                 throw new IOException(
-                        file
-                                + " is damaged or truncated ("
-                                + e.getMessage()
-                                + "); if it is a run's checkpoint, delete its folder and resume"
-                                + " from the latest checkpoint left",
-                        e);
+                        file + " is damaged or truncated (" + e.getMessage() + ")", e);
             }
             List<NDArray> arrays = list;
             for (NDArray a : arrays) {

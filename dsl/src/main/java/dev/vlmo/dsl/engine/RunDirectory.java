@@ -26,6 +26,8 @@ final class RunDirectory implements AutoCloseable {
     static final String HEADER =
             "stage,kind,step,loss,itc,itm,mlm,mim,grad_norm,lr,samples_per_s,seconds";
 
+    private static final int COLUMNS = HEADER.split(",").length;
+
     private final Path dir;
     private java.nio.channels.FileChannel lockFile;
     private java.nio.channels.FileLock lock;
@@ -192,10 +194,11 @@ final class RunDirectory implements AutoCloseable {
     /** A checkpoint's small state file, written last: a folder without it is no checkpoint. */
     static final String STATE = "state.properties";
 
-    Checkpoint latest() throws IOException {
+    /** The complete checkpoints on disk (a folder with its state file), in no order. */
+    private List<Checkpoint> checkpoints() throws IOException {
         Path root = dir.resolve("checkpoints");
         if (!Files.isDirectory(root)) {
-            return null;
+            return List.of();
         }
         try (Stream<Path> s = Files.list(root)) {
             return s.filter(p -> p.getFileName().toString().matches("stage-\\d+-step-\\d+"))
@@ -206,11 +209,14 @@ final class RunDirectory implements AutoCloseable {
                                 return new Checkpoint(
                                         p, Integer.parseInt(parts[1]), Integer.parseInt(parts[3]));
                             })
-                    .max(
-                            Comparator.comparingInt(Checkpoint::stage)
-                                    .thenComparingInt(Checkpoint::step))
-                    .orElse(null);
+                    .toList();
         }
+    }
+
+    Checkpoint latest() throws IOException {
+        return checkpoints().stream()
+                .max(Comparator.comparingInt(Checkpoint::stage).thenComparingInt(Checkpoint::step))
+                .orElse(null);
     }
 
     /** Writes a checkpoint through a temporary folder renamed into place. */
@@ -248,17 +254,10 @@ final class RunDirectory implements AutoCloseable {
      * @return the folders deleted
      */
     List<Path> prune(int stage, int keep) throws IOException {
-        Path root = dir.resolve("checkpoints");
         List<Checkpoint> within = new ArrayList<>();
-        try (Stream<Path> s = Files.list(root)) {
-            for (Path p : s.toList()) {
-                String n = p.getFileName().toString();
-                if (n.matches("stage-" + stage + "-step-\\d+") && Files.exists(p.resolve(STATE))) {
-                    Checkpoint c = new Checkpoint(p, stage, Integer.parseInt(n.split("-")[3]));
-                    if (!stageDone(c)) {
-                        within.add(c);
-                    }
-                }
+        for (Checkpoint c : checkpoints()) {
+            if (c.stage() == stage && !stageDone(c)) {
+                within.add(c);
             }
         }
         within.sort(Comparator.comparingInt(Checkpoint::step));
@@ -302,6 +301,13 @@ final class RunDirectory implements AutoCloseable {
         return Boolean.parseBoolean(p.getProperty("stageDone"));
     }
 
+    /**
+     * The stages a run resumed from {@code c} has finished: its stage if done, else those before.
+     */
+    static int stagesDone(Checkpoint c) throws IOException {
+        return stageDone(c) ? c.stage() : c.stage() - 1;
+    }
+
     /** Keeps the metrics rows up to a stage's step, so a resumed run appends where it was. */
     void truncateMetrics(int stage, int step) throws IOException {
         List<String> keep = new ArrayList<>();
@@ -313,7 +319,7 @@ final class RunDirectory implements AutoCloseable {
             // a row cut short by a crash or a full disk (fewer fields, a torn number) is dropped
             // with the rows after the checkpoint: the resumed run writes its step again
             String[] f = line.split(",", -1);
-            if (f.length != HEADER.split(",").length) {
+            if (f.length != COLUMNS) {
                 continue;
             }
             int s;

@@ -97,23 +97,19 @@ public final class Trainer {
      * @return the finished run
      */
     public static Run run(Plan plan, Runtime runtime) {
-        RunDirectory.Checkpoint resumable;
-        int stagesDone = 0;
+        // what a resumed run continues from, found before anything is written
+        RunDirectory.Checkpoint resumeFrom;
+        int stagesDone;
         try {
-            resumable =
+            resumeFrom =
                     runtime.resume() && runtime.runDir() != null
                             ? new RunDirectory(runtime.runDir()).latest()
                             : null;
-            if (resumable != null) {
-                stagesDone =
-                        RunDirectory.stageDone(resumable)
-                                ? resumable.stage()
-                                : resumable.stage() - 1;
-            }
+            stagesDone = resumeFrom == null ? 0 : RunDirectory.stagesDone(resumeFrom);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the checkpoints in " + runtime.runDir(), e);
         }
-        List<String> missing = Sources.missingInputs(plan, stagesDone, resumable != null);
+        List<String> missing = Sources.missingInputs(plan, stagesDone, resumeFrom != null);
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException(
                     "the run's inputs are not all there (nothing was trained or written):\n  "
@@ -130,7 +126,7 @@ public final class Trainer {
         }
         Trainer t = new Trainer(plan, runtime, dirPath);
         try (RunDirectory lockHolder = t.dir) {
-            t.execute();
+            t.execute(resumeFrom, stagesDone);
         } catch (IOException e) {
             t.root.close();
             throw new UncheckedIOException("run in " + dirPath + " failed: " + e.getMessage(), e);
@@ -141,12 +137,15 @@ public final class Trainer {
         return new Run(plan, t.model, t.root, dirPath, t.tokenizer);
     }
 
-    private void execute() throws IOException {
+    /**
+     * Opens the run directory and runs the stages, continuing from {@code resumeFrom} (null for a
+     * fresh start) after the {@code stagesDone} stages it finished.
+     */
+    private void execute(RunDirectory.Checkpoint resumeFrom, int stagesDone) throws IOException {
         dir.open(plan, runtime.resume());
         for (Path half : dir.removeUnfinishedCheckpoints()) {
             System.err.println("removed a checkpoint a crash left half-written: " + half);
         }
-        RunDirectory.Checkpoint resumeFrom = runtime.resume() ? dir.latest() : null;
         progress.runStarted(
                 dir.dir(),
                 resumeFrom != null
@@ -158,7 +157,8 @@ public final class Trainer {
                                 ? "resume(true), but it holds no checkpoint yet: starting fresh"
                                 : "");
         if (resumeFrom != null) {
-            model.load(resumeFrom.dir().resolve("model.params"), root);
+            resumeLoad(
+                    resumeFrom, () -> model.load(resumeFrom.dir().resolve("model.params"), root));
             dir.truncateMetrics(resumeFrom.stage(), resumeFrom.step());
         } else {
             dir.truncateMetrics(0, 0);
@@ -182,19 +182,37 @@ public final class Trainer {
             AdamW opt = new AdamW(p.stage().beta1(), p.stage().beta2(), 1e-8);
             // each stage scales its loss afresh, as each of the reference's stages is its own run
             mixed = new MixedPrecision(runtime.precision());
-            if (resumeFrom != null) {
-                if (p.index() < resumeFrom.stage()
-                        || p.index() == resumeFrom.stage() && RunDirectory.stageDone(resumeFrom)) {
-                    continue;
-                }
-                if (p.index() == resumeFrom.stage()) {
-                    start = resumeFrom.step();
-                    opt.load(resumeFrom.dir().resolve("optimizer.bin"), root);
-                    mixed.load(RunDirectory.state(resumeFrom));
-                }
+            if (p.index() <= stagesDone) {
+                continue;
+            }
+            if (resumeFrom != null && p.index() == resumeFrom.stage()) {
+                start = resumeFrom.step();
+                resumeLoad(
+                        resumeFrom,
+                        () -> opt.load(resumeFrom.dir().resolve("optimizer.bin"), root));
+                mixed.load(RunDirectory.state(resumeFrom));
             }
             runStage(p, start, opt);
         }
+    }
+
+    /** Reads part of a checkpoint being resumed; a damaged file is named with what to do. */
+    private static void resumeLoad(RunDirectory.Checkpoint c, IoAction read) throws IOException {
+        try {
+            read.run();
+        } catch (IOException e) {
+            throw new IOException(
+                    e.getMessage()
+                            + "; delete its folder "
+                            + c.dir()
+                            + " and resume: the run continues from the latest checkpoint left",
+                    e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface IoAction {
+        void run() throws IOException;
     }
 
     private void runStage(Plan.StagePlan p, int start, AdamW opt) throws IOException {
@@ -206,7 +224,7 @@ public final class Trainer {
                 VisualTokenizer tokens = visualTokenizer(s)) {
             visualTokenizer = tokens;
             int total = s.steps() > 0 ? s.steps() : s.epochs() * data.batchesPerEpoch();
-            if (s.warmup() >= 1 && s.warmup() > total && !runtime.isSmoke() && start == 0) {
+            if (s.warmup() > total && !runtime.isSmoke() && start == 0) {
                 System.err.printf(
                         Locale.ROOT,
                         "stage %d: warm-up of %.0f steps in a stage of %d: the learning rate rises"

@@ -176,11 +176,8 @@ public final class Predictor implements AutoCloseable {
                     && Files.isRegularFile(dir.resolve(CLASSES))) {
                 classes = Files.readAllLines(dir.resolve(CLASSES), StandardCharsets.UTF_8);
                 head = new ClassifierHead(config.hidden(), classes.size()).initialize(m);
-                try (var in =
-                        new java.io.DataInputStream(
-                                new java.io.BufferedInputStream(
-                                        Files.newInputStream(dir.resolve(CLASSIFIER))))) {
-                    head.loadParameters(m, in);
+                try {
+                    head.readParameters(dir.resolve(CLASSIFIER), m);
                 } catch (ai.djl.MalformedModelException | java.io.EOFException e) {
                     throw new IOException(
                             dir.resolve(CLASSIFIER)
@@ -230,17 +227,7 @@ public final class Predictor implements AutoCloseable {
         }
         if (classifier != null && classes != null) {
             Files.write(dir.resolve(CLASSES), classes, StandardCharsets.UTF_8);
-            Path tmp = dir.resolve(CLASSIFIER + ".tmp");
-            try (var out =
-                    new java.io.DataOutputStream(
-                            new java.io.BufferedOutputStream(Files.newOutputStream(tmp)))) {
-                classifier.saveParameters(out);
-            }
-            Files.move(
-                    tmp,
-                    dir.resolve(CLASSIFIER),
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            classifier.save(dir.resolve(CLASSIFIER));
         }
     }
 

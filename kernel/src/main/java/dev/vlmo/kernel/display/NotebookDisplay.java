@@ -37,7 +37,7 @@ public final class NotebookDisplay {
         BaseKernel current = kernel;
         Optional<DisplayStream> stream = activeDisplay();
         if (current != null && stream.isPresent()) {
-            stream.get().display(current.getRenderer().render(value));
+            stream.get().display(Renderers.render(current.getRenderer(), value));
             return;
         }
         System.out.println(

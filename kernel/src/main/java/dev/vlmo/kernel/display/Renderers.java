@@ -1,6 +1,7 @@
 package dev.vlmo.kernel.display;
 
 import java.util.Base64;
+import org.dflib.jjava.jupyter.kernel.display.DisplayData;
 import org.dflib.jjava.jupyter.kernel.display.Renderer;
 import org.dflib.jjava.jupyter.kernel.display.mime.MIMEType;
 import org.jfree.chart.JFreeChart;
@@ -83,6 +84,43 @@ public final class Renderers {
                             context.renderIfRequested(MIMEType.TEXT_HTML, progress::html);
                             context.renderIfRequested(MIMEType.TEXT_PLAIN, progress::text);
                         });
+    }
+
+    /** The most characters of a value's text form sent to the notebook. */
+    public static final int TEXT_SHOWN = 100_000;
+
+    /**
+     * Renders a value for the notebook, safely: a {@code toString()} that throws becomes a line
+     * saying so (not the base library's frames), and a text form of megabytes is cut.
+     *
+     * @param renderer the kernel's renderer
+     * @param value the value (a ready {@link DisplayData} is returned as it is)
+     * @return what to display
+     */
+    public static DisplayData render(Renderer renderer, Object value) {
+        if (value instanceof DisplayData ready) {
+            return ready;
+        }
+        DisplayData data;
+        try {
+            data = renderer.render(value);
+        } catch (RuntimeException e) {
+            return new DisplayData(
+                    "(a "
+                            + value.getClass().getName()
+                            + " whose text form could not be made: its toString() threw "
+                            + e
+                            + ")");
+        }
+        if (data.getData(MIMEType.TEXT_PLAIN) instanceof String text
+                && text.length() > TEXT_SHOWN) {
+            data.putText(
+                    text.substring(0, TEXT_SHOWN)
+                            + "\n... ("
+                            + (text.length() - TEXT_SHOWN)
+                            + " more characters not shown)");
+        }
+        return data;
     }
 
     /** The most elements of an array shown before "... N more". */

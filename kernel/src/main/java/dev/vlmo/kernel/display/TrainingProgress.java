@@ -35,7 +35,7 @@ public final class TrainingProgress implements ProgressListener {
 
     @Override
     public void runStarted(java.nio.file.Path runDir, String note) {
-        System.out.println("run directory: " + runDir + (note.isEmpty() ? "" : " (" + note + ")"));
+        System.out.println(ProgressListener.runLine(runDir, note));
     }
 
     @Override

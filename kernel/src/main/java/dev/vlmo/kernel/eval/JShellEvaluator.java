@@ -160,8 +160,7 @@ public final class JShellEvaluator implements AutoCloseable {
             try {
                 result = runSnippet(info.source(), cellNumber, lineOffset, notes);
             } catch (CompileException e) {
-                String src = info.source();
-                int before = lineOffset + newlinesBefore(src, leadingBlank(src));
+                int before = codeLineOffset(info.source(), lineOffset);
                 if (consumed == 0 || before == 0) {
                     throw e;
                 }
@@ -186,9 +185,8 @@ public final class JShellEvaluator implements AutoCloseable {
         control.clearLast();
         // JShell numbers the lines of a snippet from its first non-blank character, and maps
         // the lines of a method's frames only for a snippet that starts there: give it that
-        int lead = leadingBlank(source);
-        int codeLineOffset = lineOffset + newlinesBefore(source, lead);
-        source = source.substring(lead);
+        int codeLineOffset = codeLineOffset(source, lineOffset);
+        source = source.substring(leadingBlank(source));
         lineOffset = codeLineOffset;
         List<SnippetEvent> events = shell.eval(source);
         for (SnippetEvent event : events) {
@@ -573,6 +571,11 @@ public final class JShellEvaluator implements AutoCloseable {
             }
         }
         return leadingBlank(text);
+    }
+
+    /** The cell lines before a snippet's first non-blank character. */
+    private static int codeLineOffset(String source, int lineOffset) {
+        return lineOffset + newlinesBefore(source, leadingBlank(source));
     }
 
     private static int leadingBlank(String text) {

@@ -11,6 +11,14 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.util.PairList;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,6 +37,39 @@ public abstract class Module extends AbstractBlock {
     /** Creates an empty module. */
     protected Module() {
         super((byte) 1);
+    }
+
+    /**
+     * Writes every parameter to a file in DJL's parameter format, through a temporary file renamed
+     * into place (a crash leaves the old file or the new one).
+     *
+     * @param file the file to write
+     * @throws IOException if writing fails
+     */
+    public void save(Path file) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (DataOutputStream out =
+                new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+            saveParameters(out);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Reads every parameter from a file written by {@link #save(Path)}, as DJL's {@code
+     * loadParameters} does from a stream.
+     *
+     * @param file the file to read
+     * @param manager the manager that will own the arrays
+     * @throws IOException if reading fails (an {@link java.io.EOFException} for a truncated file)
+     * @throws ai.djl.MalformedModelException if the file holds other parameters
+     */
+    public void readParameters(Path file, NDManager manager)
+            throws IOException, ai.djl.MalformedModelException {
+        try (DataInputStream in =
+                new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+            loadParameters(manager, in);
+        }
     }
 
     /**
