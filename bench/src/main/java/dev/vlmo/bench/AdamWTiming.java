@@ -3,7 +3,9 @@ package dev.vlmo.bench;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import dev.vlmo.dsl.engine.AdamW;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -11,9 +13,10 @@ import java.util.Map;
 
 /**
  * Times the optimizer step alone, side by side in one JVM: AdamW through DJL's native per-parameter
- * update against the same update through array operations, on {@code n} parameters of {@code size}
- * elements each (half with weight decay, gradients scaled by 0.5 as clipping does). Run with {@code
- * bench/profile.sh adamw N SIZE}.
+ * update, the same update through array operations, and the grouped update training uses (the
+ * parameters bound into one buffer per weight decay; the gradients copied into it each step), on
+ * {@code n} parameters of {@code size} elements each (half with weight decay, gradients scaled by
+ * 0.5 as clipping does). Run with {@code bench/profile.sh adamw N SIZE}.
  */
 public final class AdamWTiming {
 
@@ -36,11 +39,26 @@ public final class AdamWTiming {
                 grads.put("p" + i, m.randomNormal(new Shape(size)));
                 decays.put("p" + i, i % 2 == 0 ? 0.05 : 0.0);
             }
+            Map<String, Parameter> bound = new LinkedHashMap<>();
+            for (Map.Entry<String, NDArray> e : params.entrySet()) {
+                NDArray values = e.getValue().duplicate();
+                Parameter p =
+                        Parameter.builder()
+                                .setName(e.getKey())
+                                .setType(Parameter.Type.WEIGHT)
+                                .optShape(values.getShape())
+                                .optInitializer((mm, s, t) -> values)
+                                .build();
+                p.initialize(m, DataType.FLOAT32);
+                bound.put(e.getKey(), p);
+            }
             AdamW fused = new AdamW(0.9, 0.98, 1e-8);
             AdamW arrays = new AdamW(0.9, 0.98, 1e-8).nativeUpdate(false);
+            AdamW grouped = new AdamW(0.9, 0.98, 1e-8);
             for (int w = 0; w < 20; w++) {
                 fused.update(params, grads, decays, Map.of(), 1e-3, 0.5);
                 arrays.update(params, grads, decays, Map.of(), 1e-3, 0.5);
+                grouped(grouped, bound, grads, decays, m);
             }
             for (int round = 0; round < 3; round++) {
                 long t0 = System.nanoTime();
@@ -52,15 +70,35 @@ public final class AdamWTiming {
                     arrays.update(params, grads, decays, Map.of(), 1e-3, 0.5);
                 }
                 long t2 = System.nanoTime();
+                for (int i = 0; i < 50; i++) {
+                    grouped(grouped, bound, grads, decays, m);
+                }
+                long t3 = System.nanoTime();
                 System.out.printf(
                         Locale.ROOT,
                         "%d parameters x %d elements: native update %.2f ms, array operations"
-                                + " %.2f ms per step%n",
+                                + " %.2f ms, grouped %.2f ms per step%n",
                         n,
                         size,
                         (t1 - t0) / 50e6,
-                        (t2 - t1) / 50e6);
+                        (t2 - t1) / 50e6,
+                        (t3 - t2) / 50e6);
             }
+        }
+    }
+
+    /** One grouped step as training makes it: bind (a check after the first), gather, update. */
+    private static void grouped(
+            AdamW opt,
+            Map<String, Parameter> params,
+            Map<String, NDArray> grads,
+            Map<String, Double> decays,
+            NDManager m) {
+        if (!opt.bind(params, decays, Map.of())) {
+            throw new IllegalStateException("the PyTorch engine's parameters were not grouped");
+        }
+        try (NDManager sm = m.newSubManager()) {
+            opt.updateGrouped(opt.gather(grads, sm), 1e-3, 0.5);
         }
     }
 }

@@ -465,7 +465,22 @@ public final class Trainer {
             double clip,
             double lossScale,
             NDManager sm) {
-        double norm = globalNorm(grads) / lossScale;
+        if (opt.bind(train, decays, scales)) {
+            // grouped: the gradients copied into one buffer per group, a few operations each
+            NDList gathered = opt.gather(grads, sm);
+            double norm = globalNorm(gathered) / lossScale;
+            if (Double.isFinite(norm)) {
+                opt.updateGrouped(gathered, rate, clipScale(clip, norm) / lossScale);
+            }
+            gathered.close();
+            for (NDArray g : grads.values()) {
+                // the parameters' gradients (or, with accumulation, the buffers: the parameters'
+                // own were cleared after each micro-batch)
+                zero(g);
+            }
+            return norm;
+        }
+        double norm = globalNorm(grads.values()) / lossScale;
         boolean cleared = false;
         if (Double.isFinite(norm)) {
             Map<String, NDArray> params = new LinkedHashMap<>();
@@ -499,13 +514,13 @@ public final class Trainer {
      * The L2 norm of all gradients together; infinite or NaN when any gradient overflowed. One
      * value comes back from the engine, not one per parameter.
      */
-    static double globalNorm(Map<String, NDArray> grads) {
+    static double globalNorm(java.util.Collection<NDArray> grads) {
         if (grads.isEmpty()) {
             return 0;
         }
         NDList norms = new NDList(grads.size());
         try {
-            for (NDArray g : grads.values()) {
+            for (NDArray g : grads) {
                 norms.add(g.norm());
             }
             try (NDArray all = NDArrays.stack(norms);

@@ -256,4 +256,185 @@ class AdamWTest {
         }
         assertEquals(new Shape(1, 1, 64), params.get("mim_mask_token").getShape());
     }
+
+    // ------------------------------------------------------------------ grouped updates
+
+    private static final String[] NAMES = {"a.weight", "a.bias", "b.weight", "head.weight", "norm"};
+    private static final Shape[] SHAPES = {
+        new Shape(6, 4), new Shape(6), new Shape(3, 2, 2), new Shape(5, 3), new Shape(7)
+    };
+
+    /** Parameters with the same seeded values in every call, gradients on, in {@code m}. */
+    private static Map<String, Parameter> parameters(NDManager m) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < NAMES.length; i++) {
+            float[] v = new float[(int) SHAPES[i].size()];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = (float) r.nextGaussian();
+            }
+            Shape shape = SHAPES[i];
+            Parameter p =
+                    Parameter.builder()
+                            .setName(NAMES[i])
+                            .setType(Parameter.Type.WEIGHT)
+                            .optShape(shape)
+                            .optInitializer((mm, s, t) -> mm.create(v, shape))
+                            .build();
+            p.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32);
+            out.put(NAMES[i], p);
+        }
+        return out;
+    }
+
+    private static Map<String, NDArray> gradients(NDManager m, int step) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        java.util.Random r = new java.util.Random(100 + step);
+        for (int i = 0; i < NAMES.length; i++) {
+            float[] v = new float[(int) SHAPES[i].size()];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = (float) r.nextGaussian();
+            }
+            out.put(NAMES[i], m.create(v, SHAPES[i]));
+        }
+        return out;
+    }
+
+    private static final Map<String, Double> DECAYS =
+            Map.of("a.weight", 0.05, "b.weight", 0.05, "head.weight", 0.05);
+    private static final Map<String, Double> SCALES = Map.of("head.weight", 10.0);
+
+    private static void assertSameValues(
+            Map<String, Parameter> want, Map<String, Parameter> got, String when) {
+        for (String n : NAMES) {
+            float[] w = want.get(n).getArray().toFloatArray();
+            float[] g = got.get(n).getArray().toFloatArray();
+            for (int i = 0; i < w.length; i++) {
+                assertEquals(w[i], g[i], 1e-6, n + "[" + i + "] " + when);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "group limit {0}")
+    @CsvSource({"16777216", "20"})
+    void theGroupedUpdateEqualsTheUpdateParameterByParameter(long limit) {
+        try (NDManager m = Engines.newManager(null)) {
+            Map<String, Parameter> mine = parameters(m);
+            Map<String, Parameter> ref = parameters(m);
+            Map<String, NDArray> before = new LinkedHashMap<>();
+            mine.forEach((n, p) -> before.put(n, p.getArray().duplicate()));
+            NDArray originalArray = mine.get("a.weight").getArray();
+            AdamW grouped = new AdamW(B1, B2, EPS).groupLimit(limit);
+            AdamW single = new AdamW(B1, B2, EPS).grouped(false);
+            assertTrue(grouped.bind(mine, DECAYS, SCALES), "PyTorch parameters are grouped");
+            assertTrue(!single.bind(ref, DECAYS, SCALES), "grouping switched off");
+            // decayed at 1x, undecayed, decayed at 10x: three groups; cut at 20 values the 24 of
+            // a.weight and the 12 of b.weight part, a.bias and norm (6 + 7) stay together
+            assertEquals(limit > 1000 ? 3 : 4, grouped.groupCount());
+            assertTrue(mine.get("a.weight").getArray() != originalArray, "a view now");
+            assertSameValues(ref, mine, "after grouping (values kept)");
+            for (int t = 0; t < 4; t++) {
+                double scale = t == 2 ? 0.3 : 1.0;
+                assertTrue(grouped.bind(mine, DECAYS, SCALES));
+                Map<String, NDArray> g = gradients(m, t);
+                try (NDManager sm = m.newSubManager()) {
+                    grouped.updateGrouped(grouped.gather(g, sm), 1e-2, scale);
+                }
+                Map<String, NDArray> refValues = new LinkedHashMap<>();
+                ref.forEach((n, p) -> refValues.put(n, p.getArray()));
+                single.update(refValues, gradients(m, t), DECAYS, SCALES, 1e-2, scale);
+                assertSameValues(ref, mine, "after step " + (t + 1));
+            }
+            assertEquals(4, grouped.step());
+            for (String n : NAMES) {
+                float moved = mine.get(n).getArray().sub(before.get(n)).abs().max().getFloat();
+                assertTrue(moved > 1e-3, n + " moved by " + moved);
+                assertTrue(mine.get(n).requiresGradient(), n + " still takes gradients");
+                assertEquals(n, mine.get(n).getArray().getName());
+            }
+        }
+    }
+
+    @Test
+    void aGroupedParameterGetsItsGradientAndTheBufferMovesIt() {
+        try (NDManager m = Engines.newManager(null)) {
+            Map<String, Parameter> mine = parameters(m);
+            AdamW opt = new AdamW(B1, B2, EPS);
+            assertTrue(opt.bind(mine, DECAYS, SCALES));
+            NDArray w = mine.get("b.weight").getArray();
+            try (ai.djl.training.GradientCollector gc = m.getEngine().newGradientCollector()) {
+                gc.backward(w.mul(w).sum()); // the view is a leaf: d/dw = 2w
+            }
+            float[] want = w.mul(2).toFloatArray();
+            assertArrayEquals(want, w.getGradient().toFloatArray(), 1e-6f);
+            float[] start = w.toFloatArray();
+            Map<String, NDArray> grads = new LinkedHashMap<>();
+            for (String n : NAMES) {
+                NDArray a = mine.get(n).getArray();
+                grads.put(n, n.equals("b.weight") ? a.getGradient() : a.zerosLike());
+            }
+            try (NDManager sm = m.newSubManager()) {
+                opt.updateGrouped(opt.gather(grads, sm), 1e-2, 1.0);
+            }
+            // Adam's first step moves each value by about lr against its gradient's sign
+            float[] now = mine.get("b.weight").getArray().toFloatArray();
+            for (int i = 0; i < now.length; i++) {
+                assertEquals(
+                        start[i] - 1e-2 * Math.signum(start[i]) - 1e-2 * 0.05 * start[i],
+                        now[i],
+                        1e-4,
+                        "b.weight[" + i + "]");
+            }
+        }
+    }
+
+    @Test
+    void aReplacedParameterArrayOrLoadedMomentsAreRegroupedAndTheUpdateContinuesExactly(
+            @TempDir Path dir) throws Exception {
+        try (NDManager m = Engines.newManager(null)) {
+            Map<String, Parameter> mine = parameters(m);
+            Map<String, Parameter> ref = parameters(m);
+            AdamW grouped = new AdamW(B1, B2, EPS);
+            AdamW single = new AdamW(B1, B2, EPS).grouped(false);
+            for (int t = 0; t < 5; t++) {
+                if (t == 2) {
+                    // a checkpoint loaded into the model: the parameter's array is replaced
+                    Parameter p = mine.get("b.weight");
+                    float[] values = p.getArray().toFloatArray();
+                    Shape shape = p.getShape();
+                    ai.djl.training.initializer.Initializer own = p.getInitializer();
+                    p.close();
+                    p.setInitializer((mm, s, ty) -> mm.create(values, shape));
+                    p.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32);
+                    p.setInitializer(own);
+                }
+                if (t == 3) {
+                    // a resumed run: the moments come from the file into a new optimizer
+                    Path file = dir.resolve("optimizer.bin");
+                    grouped.save(file);
+                    grouped = new AdamW(B1, B2, EPS);
+                    grouped.load(file, m);
+                }
+                assertTrue(grouped.bind(mine, DECAYS, SCALES));
+                try (NDManager sm = m.newSubManager()) {
+                    grouped.updateGrouped(grouped.gather(gradients(m, t), sm), 1e-2, 1.0);
+                }
+                Map<String, NDArray> refValues = new LinkedHashMap<>();
+                ref.forEach((n, p) -> refValues.put(n, p.getArray()));
+                single.update(refValues, gradients(m, t), DECAYS, SCALES, 1e-2, 1.0);
+                assertSameValues(ref, mine, "after step " + (t + 1));
+            }
+            // a new stage trains fewer parameters: the others keep their values from now on
+            Map<String, Parameter> fewer = new LinkedHashMap<>(mine);
+            fewer.remove("a.weight");
+            float[] frozen = mine.get("a.weight").getArray().toFloatArray();
+            assertTrue(grouped.bind(fewer, DECAYS, SCALES));
+            try (NDManager sm = m.newSubManager()) {
+                Map<String, NDArray> g = gradients(m, 9);
+                g.remove("a.weight");
+                grouped.updateGrouped(grouped.gather(g, sm), 1e-2, 1.0);
+            }
+            assertArrayEquals(frozen, mine.get("a.weight").getArray().toFloatArray());
+        }
+    }
 }
