@@ -61,8 +61,10 @@ def check_model(written_sd: dict, config_json: str) -> list:
     problems = []
     for key, value in out.items():
         if key in io and value.is_floating_point():
+            # the fixtures' outputs were computed on another machine: its BLAS may sum in
+            # another order, which moves fp32 results in their last bits (1e-6 of a logit of 7)
             diff = (value - io[key]).abs().max().item()
-            if diff > 1e-6:
+            if not torch.allclose(value, io[key], rtol=1e-5, atol=1e-5):
                 problems.append(f"model output {key} differs by {diff}")
     return problems
 

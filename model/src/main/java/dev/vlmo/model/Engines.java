@@ -4,7 +4,10 @@ import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Locale;
 
 /**
@@ -102,6 +105,68 @@ public final class Engines {
         NDArray copy = fromJava.duplicate();
         fromJava.close();
         return copy;
+    }
+
+    /** Per thread: the direct buffer Java data passes through on its way into an array. */
+    private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
+
+    private static ByteBuffer staging(long bytes) {
+        ByteBuffer b = STAGING.get();
+        if (b == null || b.capacity() < bytes) {
+            long size = Math.max(1 << 16, Long.highestOneBit(Math.max(1, bytes - 1)) << 1);
+            b = ByteBuffer.allocateDirect(Math.toIntExact(size)).order(ByteOrder.nativeOrder());
+            STAGING.set(b);
+        }
+        b.clear();
+        return b;
+    }
+
+    /**
+     * An engine-owned float32 array of {@code shape} holding {@code data[from, from + size)}, as
+     * {@link #owned(NDArray)} of {@code manager.create(...)} gives, without allocating a direct
+     * buffer per call: the values pass through one reused direct buffer per thread. DJL allocates
+     * (and the collector later frees) a new direct buffer for every array made from Java data,
+     * which made building a training step's inputs take 0.2 to 2 ms for a batch of 64 small images
+     * depending on the collector, instead of about 0.15 ms.
+     *
+     * @param manager the manager of the array
+     * @param data the values
+     * @param from the first value
+     * @param shape the array's shape; its size values are read
+     * @return the array, in memory the engine owns
+     */
+    public static NDArray owned(NDManager manager, float[] data, int from, Shape shape) {
+        int n = Math.toIntExact(shape.size());
+        ByteBuffer b = staging(4L * n);
+        b.asFloatBuffer().put(data, from, n);
+        b.limit(4 * n);
+        return ownedCopy(manager, b, shape, DataType.FLOAT32);
+    }
+
+    /**
+     * An engine-owned int64 array of {@code shape} holding {@code data}, staged as {@link
+     * #owned(NDManager, float[], int, Shape)} is.
+     *
+     * @param manager the manager of the array
+     * @param data the values, row-major; exactly the shape's size
+     * @param shape the array's shape
+     * @return the array, in memory the engine owns
+     */
+    public static NDArray owned(NDManager manager, long[] data, Shape shape) {
+        if (data.length != shape.size()) {
+            throw new IllegalArgumentException(
+                    data.length + " values for an array of shape " + shape);
+        }
+        ByteBuffer b = staging(8L * data.length);
+        b.asLongBuffer().put(data);
+        b.limit(8 * data.length);
+        return ownedCopy(manager, b, shape, DataType.INT64);
+    }
+
+    private static NDArray ownedCopy(NDManager m, ByteBuffer b, Shape shape, DataType type) {
+        try (NDArray wrapped = m.create(b, shape, type)) {
+            return wrapped.duplicate(); // the staging buffer is reused by the next call
+        }
     }
 
     /**

@@ -376,7 +376,14 @@ public final class Trainer {
         double lossScale = mixed.scale();
         try (NDManager sm = root.newSubManager()) {
             for (int a = 0; a < accum; a++) {
-                Inputs in = Inputs.of(batch, a * micro, micro, sm);
+                Inputs in =
+                        Inputs.of(
+                                batch,
+                                a * micro,
+                                micro,
+                                sm,
+                                s.kind() != Stage.Kind.TEXT,
+                                s.kind() != Stage.Kind.VISION);
                 Map<String, NDArray> parts;
                 List<ParameterStore> stores = shards.stores(sm);
                 // half copies of the weights live as long as this micro-batch's backward pass
@@ -583,23 +590,33 @@ public final class Trainer {
         }
 
         static Inputs of(Batch b, int from, int n, NDManager m) {
+            return of(b, from, n, m, true, true);
+        }
+
+        /**
+         * Rows [from, from + n) of a batch as arrays, with only the parts a stage reads: a vision
+         * stage leaves a batch's texts alone, a text stage its images.
+         *
+         * @param withImages whether to make the images and the patch mask
+         * @param withTexts whether to make the texts, their masks and the MLM inputs
+         */
+        static Inputs of(
+                Batch b, int from, int n, NDManager m, boolean withImages, boolean withTexts) {
             NDArray images = null;
             NDArray patchMask = null;
             float[] patchMaskHost = null;
-            if (b.images() != null) {
+            if (withImages && b.images() != null) {
                 int s = b.imageSize();
-                int per = 3 * s * s;
-                float[] px = java.util.Arrays.copyOfRange(b.images(), from * per, (from + n) * per);
-                images = Engines.owned(m.create(px, new Shape(n, 3, s, s)));
+                images = Engines.owned(m, b.images(), from * 3 * s * s, new Shape(n, 3, s, s));
             }
-            if (b.patchMasks() != null) {
+            if (withImages && b.patchMasks() != null) {
                 int np = b.numPatches();
                 float[] pm = new float[n * np];
                 boolean[] src = b.patchMasks();
                 for (int i = 0; i < n * np; i++) {
                     pm[i] = src[from * np + i] ? 1f : 0f;
                 }
-                patchMask = Engines.owned(m.create(pm, new Shape(n, np)));
+                patchMask = Engines.owned(m, pm, 0, new Shape(n, np));
                 patchMaskHost = pm;
             }
             NDArray ids = null;
@@ -607,7 +624,7 @@ public final class Trainer {
             NDArray mlmIds = null;
             NDArray mlmLabels = null;
             long[] mlmLabelsHost = null;
-            if (b.textIds() != null) {
+            if (withTexts && b.textIds() != null) {
                 int t = b.textLen();
                 // padding to the longest text of these rows: the columns after it are padding in
                 // every row, which changes no output (the model masks padded keys) and only costs
@@ -617,7 +634,7 @@ public final class Trainer {
                 if (b.mlmIds() != null) {
                     mlmIds = ints(m, b.mlmIds(), from, n, t, w);
                     mlmLabelsHost = longs(b.mlmLabels(), from, n, t, w);
-                    mlmLabels = Engines.owned(m.create(mlmLabelsHost, new Shape(n, w)));
+                    mlmLabels = Engines.owned(m, mlmLabelsHost, new Shape(n, w));
                 }
             }
             long[] imageIds = null;
@@ -658,7 +675,7 @@ public final class Trainer {
         }
 
         private static NDArray ints(NDManager m, int[] src, int from, int n, int t, int w) {
-            return Engines.owned(m.create(longs(src, from, n, t, w), new Shape(n, w)));
+            return Engines.owned(m, longs(src, from, n, t, w), new Shape(n, w));
         }
 
         /** The first {@code w} columns of rows [from, from + n) of a (B, t) array. */

@@ -477,4 +477,35 @@ class ObjectivesTest {
                     "the VL term is part of ITC: " + noVl.get("itc") + " vs " + l.get("itc"));
         }
     }
+
+    @Test
+    void aStepsInputsHoldTheirOwnValuesAndOnlyThePartsItsStageReads() {
+        dev.vlmo.model.VlmoConfig c = dev.vlmo.model.VlmoConfig.tiny();
+        dev.vlmo.datasets.batch.Batch one = StepRunner.randomBatch(c, 4, new Random(1));
+        dev.vlmo.datasets.batch.Batch two = StepRunner.randomBatch(c, 4, new Random(2));
+        try (NDManager m = Engines.newManager(null)) {
+            Trainer.Inputs a = Trainer.Inputs.of(one, 1, 3, m);
+            // the values pass through one reused buffer: a second batch must not show in the first
+            Trainer.Inputs b = Trainer.Inputs.of(two, 0, 4, m);
+            int per = 3 * c.imageSize() * c.imageSize();
+            float[] want = java.util.Arrays.copyOfRange(one.images(), per, 4 * per);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want, a.images().toFloatArray());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(
+                    two.images(), b.images().toFloatArray());
+            long[] ids = a.ids().toLongArray();
+            int w = (int) a.ids().getShape().get(1);
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < w; j++) {
+                    assertEquals(one.textIds()[(1 + i) * c.maxTextLen() + j], ids[i * w + j]);
+                }
+            }
+            Trainer.Inputs vision = Trainer.Inputs.of(one, 0, 4, m, true, false);
+            assertTrue(vision.ids() == null && vision.mlmIds() == null && vision.mask() == null);
+            assertTrue(vision.images() != null && vision.patchMask() != null);
+            Trainer.Inputs text = Trainer.Inputs.of(one, 0, 4, m, false, true);
+            assertTrue(text.images() == null && text.patchMask() == null);
+            assertEquals(a.mlmLabels().getShape().get(1), (long) w);
+            assertTrue(text.mlmIds() != null && text.mlmLabelsHost() != null);
+        }
+    }
 }

@@ -60,7 +60,7 @@ class FixtureRegenerationTest {
         }
     }
 
-    /** Inputs equal exactly; expected outputs within 1e-6. */
+    /** Inputs equal exactly; expected outputs within 1e-5 (absolute and relative). */
     private static void assertClose(
             String name, Map<String, TensorData> want, Map<String, TensorData> got) {
         assertEquals(List.copyOf(want.keySet()), List.copyOf(got.keySet()), name + " keys");
@@ -77,8 +77,9 @@ class FixtureRegenerationTest {
             float[] a = w.floats();
             float[] b = g.floats();
             for (int i = 0; i < a.length; i++) {
+                // fp32 outputs of another machine's BLAS differ in their last bits
                 assertTrue(
-                        Math.abs(a[i] - b[i]) <= 1e-6f,
+                        Math.abs(a[i] - b[i]) <= 1e-5f + 1e-5f * Math.abs(a[i]),
                         where + "[" + i + "]: " + a[i] + " vs " + b[i]);
             }
         }
