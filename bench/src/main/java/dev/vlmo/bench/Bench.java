@@ -121,6 +121,10 @@ public final class Bench {
             log(
                     "matmul peak GFLOP/s: ours %.1f, torch %.1f",
                     max(peak[0]) / 1e9, max(peak[1]) / 1e9);
+            String blas = Report.blasWarning(max(peak[0]), max(peak[1]));
+            if (blas != null) {
+                System.err.println("WARNING: " + blas);
+            }
             List<Result> results = new ArrayList<>();
             for (Workload w : workloads) {
                 results.add(measure(w, ours, torch, warmup, reps, slowSeconds, minSeconds));

@@ -18,6 +18,31 @@ final class Report {
 
     private Report() {}
 
+    /**
+     * A warning when PyTorch's matrix multiply is far below ours: Debian's {@code python3-torch}
+     * installed without its recommended OpenBLAS runs on the reference BLAS ({@code libblas3}),
+     * which multiplies at a few GFLOP/s, and every ratio would then compare against a crippled
+     * PyTorch.
+     *
+     * @param ours our best matrix-multiply rate (FLOP/s)
+     * @param torch PyTorch's best rate
+     * @return the warning, or null when PyTorch reaches at least a quarter of our rate
+     */
+    static String blasWarning(double ours, double torch) {
+        if (!(torch < ours / 4)) {
+            return null;
+        }
+        return String.format(
+                Locale.ROOT,
+                "PyTorch's matrix multiply reaches %.1f GFLOP/s, under a quarter of ours (%.1f):"
+                        + " its BLAS is probably Debian's reference libblas3 (python3-torch"
+                        + " installed without its recommended OpenBLAS). Install it"
+                        + " (apt-get install libopenblas0-pthread) and run again; until then the"
+                        + " ratios compare against an unoptimised PyTorch.",
+                torch / 1e9,
+                ours / 1e9);
+    }
+
     static String markdown(
             List<Bench.Result> results,
             double[][] peak,
@@ -102,6 +127,10 @@ final class Report {
                         Bench.max(peak[1]) / 1e9,
                         Bench.median(peak[1]) / 1e9,
                         Bench.max(peakAfter[1]) / 1e9));
+        String blas = blasWarning(Bench.max(peak[0]), Bench.max(peak[1]));
+        if (blas != null) {
+            s.append("**Warning:** ").append(blas).append("\n\n");
+        }
         s.append(
                 f(
                         "MFU below = model FLOPs of the work (counted from the configuration by"

@@ -1,6 +1,8 @@
 package dev.vlmo.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -22,5 +24,14 @@ class ReportTest {
         assertEquals(
                 "min 1.0000, quartiles 4.2500 / 7.5000 / 10.7500, max 14.0000", Report.list(w));
         assertEquals(7.5, Bench.median(w), 1e-12);
+    }
+
+    @Test
+    void aPyTorchOnTheReferenceBlasIsNamedWithTheFix() {
+        // measured: 270 GFLOP/s with OpenBLAS, 6 with Debian's reference libblas3 alone
+        String w = Report.blasWarning(280e9, 6.1e9);
+        assertTrue(w.contains("6.1 GFLOP/s") && w.contains("libopenblas0-pthread"), w);
+        assertNull(Report.blasWarning(280e9, 260e9));
+        assertNull(Report.blasWarning(280e9, 90e9)); // a slower BLAS, not a broken one
     }
 }
