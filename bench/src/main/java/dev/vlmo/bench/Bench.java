@@ -121,7 +121,7 @@ public final class Bench {
             log(
                     "matmul peak GFLOP/s: ours %.1f, torch %.1f",
                     max(peak[0]) / 1e9, max(peak[1]) / 1e9);
-            String blas = Report.blasWarning(max(peak[0]), max(peak[1]));
+            String blas = Report.blasWarning(max(peak[0]), max(peak[1]), Report.cpuModel());
             if (blas != null) {
                 System.err.println("WARNING: " + blas);
             }

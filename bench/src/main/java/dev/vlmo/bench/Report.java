@@ -29,6 +29,42 @@ final class Report {
      * @return the warning, or null when PyTorch reaches at least a quarter of our rate
      */
     static String blasWarning(double ours, double torch) {
+        return blasWarning(ours, torch, "");
+    }
+
+    /**
+     * {@link #blasWarning(double, double)}, and the opposite case: our matrix multiply under 60% of
+     * PyTorch's. DJL's CPU libtorch 2.7.1 multiplies with Intel MKL, linked into it, which runs its
+     * AVX2 kernels on CPUs of other vendors; Debian's PyTorch calls OpenBLAS, which uses AVX-512
+     * wherever the CPU has it. On such a machine the compute-bound workloads compare the two BLAS
+     * libraries more than the two frameworks.
+     *
+     * @param ours our best matrix-multiply rate (FLOP/s)
+     * @param torch PyTorch's best rate
+     * @param cpu the CPU's model name (for the note; may be empty)
+     * @return the warning or note, or null when the rates are comparable
+     */
+    static String blasWarning(double ours, double torch, String cpu) {
+        if (ours < 0.6 * torch) {
+            boolean intel = cpu.contains("Intel");
+            return String.format(
+                    Locale.ROOT,
+                    "Our matrix multiply reaches %.1f GFLOP/s, under 60%% of PyTorch's (%.1f): the"
+                            + " CPU libtorch DJL runs multiplies with Intel MKL, linked into it,%s"
+                            + " while Debian's PyTorch calls OpenBLAS, which uses AVX-512 where the"
+                            + " CPU has it. The compute-bound workloads below then compare the two"
+                            + " BLAS libraries more than the two frameworks; README, \"Engines\","
+                            + " shows how to run on the machine's own libtorch"
+                            + " (bench/build-djl-jni.sh).",
+                    ours / 1e9,
+                    torch / 1e9,
+                    intel
+                            ? ""
+                            : " and MKL runs its AVX2 kernels on CPUs not made by Intel (this one:"
+                                    + " "
+                                    + (cpu.isBlank() ? "unknown" : cpu)
+                                    + ")");
+        }
         if (!(torch < ours / 4)) {
             return null;
         }
@@ -127,7 +163,7 @@ final class Report {
                         Bench.max(peak[1]) / 1e9,
                         Bench.median(peak[1]) / 1e9,
                         Bench.max(peakAfter[1]) / 1e9));
-        String blas = blasWarning(Bench.max(peak[0]), Bench.max(peak[1]));
+        String blas = blasWarning(Bench.max(peak[0]), Bench.max(peak[1]), cpuModel());
         if (blas != null) {
             s.append("**Warning:** ").append(blas).append("\n\n");
         }
@@ -389,7 +425,7 @@ final class Report {
         }
     }
 
-    private static String cpuModel() {
+    static String cpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.startsWith("model name")) {

@@ -33,5 +33,9 @@ class ReportTest {
         assertTrue(w.contains("6.1 GFLOP/s") && w.contains("libopenblas0-pthread"), w);
         assertNull(Report.blasWarning(280e9, 260e9));
         assertNull(Report.blasWarning(280e9, 90e9)); // a slower BLAS, not a broken one
+        // the other way round, measured on an AMD EPYC: DJL's MKL 128.5, Debian's OpenBLAS 334.9
+        String amd = Report.blasWarning(128.5e9, 334.9e9, "AMD EPYC");
+        assertTrue(amd.contains("128.5") && amd.contains("AMD EPYC") && amd.contains("AVX2"), amd);
+        assertNull(Report.blasWarning(200e9, 250e9, "AMD EPYC"));
     }
 }
