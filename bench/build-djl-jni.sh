@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds DJL's PyTorch JNI library (libdjl_torch.so) from DJL's sources against the libtorch of an
 # installed PyTorch (pip or conda), so that a CUDA machine without network access can run the
-# project with the PyTorch it already has.
+# project with the PyTorch it already has; or against Debian's torch 1.13 (python3-torch,
+# libopenblas0-pthread, libtorch-dev), whose OpenBLAS multiplies at AVX-512 speed on AMD CPUs
+# where the MKL in DJL's own CPU libtorch runs AVX2 kernels (README, "Engines").
 #
 #   bench/build-djl-jni.sh DJL_SOURCES [PYTHON]
 #
@@ -43,6 +45,20 @@ echo "build-djl-jni: torch $VERSION (CUDA $CUDA, C++11 ABI $ABI) in $TL"
 
 B="$(mktemp -d)"
 trap 'rm -rf "$B"' EXIT
+if [[ "$VERSION" == 1.* ]]; then
+  # torch 1.x (Debian's 1.13): InterpolateFuncOptions::mode takes a c10::variant, not the
+  # std::variant DJL's interpolate passes; that one function uses its direct upsample calls
+  # instead (DJL's branch for Android). Nothing else needs a change.
+  cp -r "$NATIVE" "$B/native"
+  NATIVE="$B/native"
+  f="$NATIVE/ai_djl_pytorch_jni_PyTorchLibrary_nn_functional.cc"
+  at="$(grep -n 'InterpolateFuncOptions' "$f" | head -1 | cut -d: -f1)"
+  guard="$(head -n "$at" "$f" | grep -n '^#if defined(__ANDROID__)' | tail -1 | cut -d: -f1)"
+  [ -n "$at" ] && [ -n "$guard" ] || {
+    echo "build-djl-jni: cannot find DJL's interpolate function to adapt to torch $VERSION" >&2; exit 1; }
+  sed -i "${guard}s/.*/#if 1 \/\/ torch 1.x: the direct upsample calls/" "$f"
+  echo "build-djl-jni: torch $VERSION: interpolate adapted (line $guard of $(basename "$f"))"
+fi
 # the JNI header from the engine's Java declarations, as DJL's own build makes it
 javac -sourcepath "$ENGINE_SRC:$DJL/api/src/main/java" -h "$B/include" -d "$B/classes" \
   "$ENGINE_SRC/ai/djl/pytorch/jni/PyTorchLibrary.java" 2>&1 | grep -v '^Note:' || true
