@@ -259,14 +259,15 @@ public final class AdamW {
      * @param params the trained parameters by name
      * @param decays weight decay per name (0 for no decay)
      * @param lrScales learning-rate multiplier per name (1 when absent)
-     * @return whether the parameters are grouped; when not, use the per-parameter updates
+     * @return whether the parameters are grouped; when not (another engine, grouping or the native
+     *     update switched off), use the per-parameter updates
      */
     public boolean bind(
             Map<String, Parameter> params,
             Map<String, Double> decays,
             Map<String, Double> lrScales) {
-        if (!grouped || params.isEmpty()) {
-            return false;
+        if (!grouped || !nativeUpdate || params.isEmpty()) {
+            return false; // the grouped update is DJL's native call on each group
         }
         if (bound(params, decays, lrScales)) {
             return true;

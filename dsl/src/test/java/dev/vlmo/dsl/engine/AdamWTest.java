@@ -328,6 +328,9 @@ class AdamWTest {
             AdamW single = new AdamW(B1, B2, EPS).grouped(false);
             assertTrue(grouped.bind(mine, DECAYS, SCALES), "PyTorch parameters are grouped");
             assertTrue(!single.bind(ref, DECAYS, SCALES), "grouping switched off");
+            assertTrue(
+                    !new AdamW(B1, B2, EPS).nativeUpdate(false).bind(ref, DECAYS, SCALES),
+                    "array operations asked for: no native call, no groups");
             // decayed at 1x, undecayed, decayed at 10x: three groups; cut at 20 values the 24 of
             // a.weight and the 12 of b.weight part, a.bias and norm (6 + 7) stay together
             assertEquals(limit > 1000 ? 3 : 4, grouped.groupCount());
