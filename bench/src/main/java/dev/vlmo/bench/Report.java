@@ -19,25 +19,14 @@ final class Report {
     private Report() {}
 
     /**
-     * A warning when PyTorch's matrix multiply is far below ours: Debian's {@code python3-torch}
-     * installed without its recommended OpenBLAS runs on the reference BLAS ({@code libblas3}),
-     * which multiplies at a few GFLOP/s, and every ratio would then compare against a crippled
-     * PyTorch.
-     *
-     * @param ours our best matrix-multiply rate (FLOP/s)
-     * @param torch PyTorch's best rate
-     * @return the warning, or null when PyTorch reaches at least a quarter of our rate
-     */
-    static String blasWarning(double ours, double torch) {
-        return blasWarning(ours, torch, "");
-    }
-
-    /**
-     * {@link #blasWarning(double, double)}, and the opposite case: our matrix multiply under 60% of
-     * PyTorch's. DJL's CPU libtorch 2.7.1 multiplies with Intel MKL, linked into it, which runs its
-     * AVX2 kernels on CPUs of other vendors; Debian's PyTorch calls OpenBLAS, which uses AVX-512
-     * wherever the CPU has it. On such a machine the compute-bound workloads compare the two BLAS
-     * libraries more than the two frameworks.
+     * A warning when PyTorch's matrix multiply is under a quarter of ours: Debian's {@code
+     * python3-torch} installed without its recommended OpenBLAS runs on the reference BLAS ({@code
+     * libblas3}), which multiplies at a few GFLOP/s, and every ratio would then compare against a
+     * crippled PyTorch. And the opposite case: our matrix multiply under 60% of PyTorch's. DJL's
+     * CPU libtorch 2.7.1 multiplies with Intel MKL, linked into it, which runs its AVX2 kernels on
+     * CPUs of other vendors; Debian's PyTorch calls OpenBLAS, which uses AVX-512 wherever the CPU
+     * has it. On such a machine the compute-bound workloads compare the two BLAS libraries more
+     * than the two frameworks.
      *
      * @param ours our best matrix-multiply rate (FLOP/s)
      * @param torch PyTorch's best rate

@@ -29,10 +29,10 @@ class ReportTest {
     @Test
     void aPyTorchOnTheReferenceBlasIsNamedWithTheFix() {
         // measured: 270 GFLOP/s with OpenBLAS, 6 with Debian's reference libblas3 alone
-        String w = Report.blasWarning(280e9, 6.1e9);
+        String w = Report.blasWarning(280e9, 6.1e9, "");
         assertTrue(w.contains("6.1 GFLOP/s") && w.contains("libopenblas0-pthread"), w);
-        assertNull(Report.blasWarning(280e9, 260e9));
-        assertNull(Report.blasWarning(280e9, 90e9)); // a slower BLAS, not a broken one
+        assertNull(Report.blasWarning(280e9, 260e9, ""));
+        assertNull(Report.blasWarning(280e9, 90e9, "")); // a slower BLAS, not a broken one
         // the other way round, measured on an AMD EPYC: DJL's MKL 128.5, Debian's OpenBLAS 334.9
         String amd = Report.blasWarning(128.5e9, 334.9e9, "AMD EPYC");
         assertTrue(amd.contains("128.5") && amd.contains("AMD EPYC") && amd.contains("AVX2"), amd);

@@ -120,10 +120,7 @@ public final class AdamW {
      * @return this optimizer
      */
     public AdamW grouped(boolean use) {
-        this.grouped = use;
-        if (!use) {
-            dropGroups();
-        }
+        this.grouped = use; // groups bound before stay valid: the moments are views of them
         return this;
     }
 
@@ -439,18 +436,6 @@ public final class AdamW {
         }
     }
 
-    /** Leaves the grouped layout: the parameters keep their views, the moments are copied out. */
-    private void dropGroups() {
-        for (Group g : groups) {
-            for (String name : g.names) {
-                replace(first, name, own(first.get(name)));
-                replace(second, name, own(second.get(name)));
-            }
-            g.close();
-        }
-        groups = List.of();
-    }
-
     /**
      * The gradients of the bound parameters, one flat array per group (a copy, on {@code manager}),
      * in the order {@link #updateGrouped} takes them.
@@ -469,10 +454,7 @@ public final class AdamW {
                                 grads.get(name), () -> "no gradient given for parameter " + name);
                 parts.add(grad.reshape(-1));
             }
-            NDArray flat = parts.size() == 1 ? parts.get(0).duplicate() : NDArrays.concat(parts);
-            flat.attach(manager);
-            parts.close();
-            out.add(flat);
+            out.add(concat(parts, manager));
         }
         return out;
     }
@@ -546,13 +528,6 @@ public final class AdamW {
             p.subi(step);
         }
         p.close();
-    }
-
-    /** A moment's own copy, no longer a view of a group's buffer. */
-    private static NDArray own(NDArray view) {
-        NDArray copy = view.duplicate();
-        copy.detach();
-        return copy;
     }
 
     private static NDArray zerosLike(NDArray p) {
