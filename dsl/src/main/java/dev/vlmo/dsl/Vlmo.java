@@ -229,18 +229,21 @@ public final class Vlmo {
                         vocabulary != null && !runtime.isSmoke()
                                 ? dev.vlmo.datasets.text.Vocabulary.load(vocabulary)
                                 : dev.vlmo.datasets.synthetic.SyntheticWorld.lexiconVocabulary());
+        // image classification reads no text: without a vocabulary file the model takes the
+        // checkpoint's vocabulary size (set below from its word embeddings)
+        boolean vocabFromCheckpoint =
+                stages.isEmpty()
+                        && vocabulary == null
+                        && !runtime.isSmoke()
+                        && task.task() == Finetune.Task.CLASSIFICATION;
         VlmoConfig c;
         if (!stages.isEmpty()) {
             c = compile(runtime).model(); // the model these stages trained
         } else {
             c = runtime.isSmoke() ? Plan.smokeModel(config) : config;
-            if (vocabulary != null
-                    || runtime.isSmoke()
-                    || task.task() != Finetune.Task.CLASSIFICATION) {
+            if (!vocabFromCheckpoint) {
                 c = c.withVocabSize(tok.vocabulary().size());
             }
-            // image classification reads no text: without a vocabulary file the model takes the
-            // checkpoint's vocabulary size (set below from its word embeddings)
         }
         Finetune t = runtime.isSmoke() ? task.smoke(c.imageSize()) : task;
         java.util.Map<String, dev.vlmo.model.checkpoint.TensorData> weights;
@@ -258,10 +261,7 @@ public final class Vlmo {
                 weights = readParams(c, runtime.engine());
                 dev.vlmo.model.checkpoint.TensorData words =
                         weights.get("text_embeddings.word_embeddings.weight");
-                if (stages.isEmpty()
-                        && vocabulary == null
-                        && task.task() == Finetune.Task.CLASSIFICATION
-                        && words != null) {
+                if (vocabFromCheckpoint && words != null) {
                     c = c.withVocabSize((int) words.shape()[0]);
                 }
             }

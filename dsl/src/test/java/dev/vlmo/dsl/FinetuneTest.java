@@ -139,6 +139,15 @@ class FinetuneTest {
 
     // ------------------------------------------------------------------ engine
 
+    /** A fine-tune's directory read back as a user would: its model.params and configuration. */
+    private static Predictor reload(FinetuneRun f) throws IOException {
+        return Predictor.load(
+                f.runDir().resolve("model.params"),
+                f.model().config(),
+                pretrained.tokenizer(),
+                null);
+    }
+
     @Test
     void aFineTunesDirectoryLoadsWithItsHeadsAndBadUseIsNamed() throws IOException {
         SyntheticWorld w = Fixtures.WORLD.world(pretrained.plan().model().imageSize());
@@ -148,12 +157,7 @@ class FinetuneTest {
         }
         try (FinetuneRun f = pretrained.finetune(small(linearProbe()))) {
             // the classifier and its class names are written beside model.params and come back
-            try (Predictor loaded =
-                    Predictor.load(
-                            f.runDir().resolve("model.params"),
-                            f.model().config(),
-                            pretrained.tokenizer(),
-                            null)) {
+            try (Predictor loaded = reload(f)) {
                 float[][] direct = f.predictor().classLogits(images);
                 float[][] again = loaded.classLogits(images);
                 for (int i = 0; i < direct.length; i++) {
@@ -191,12 +195,7 @@ class FinetuneTest {
         }
         try (FinetuneRun f = pretrained.finetune(small(vqa()))) {
             // the answers come back from answers.txt; a configuration without the head is named
-            try (Predictor loaded =
-                    Predictor.load(
-                            f.runDir().resolve("model.params"),
-                            f.model().config(),
-                            pretrained.tokenizer(),
-                            null)) {
+            try (Predictor loaded = reload(f)) {
                 assertEquals(
                         f.predictor().answer(images.get(0), "what color is the circle?").text(),
                         loaded.answer(images.get(0), "what color is the circle?").text());

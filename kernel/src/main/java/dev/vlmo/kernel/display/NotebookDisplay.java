@@ -41,7 +41,9 @@ public final class NotebookDisplay {
             return;
         }
         System.out.println(
-                value instanceof tech.tablesaw.api.Table t ? t.printAll() : String.valueOf(value));
+                value instanceof tech.tablesaw.api.Table t
+                        ? TableRendering.text(t)
+                        : String.valueOf(value));
     }
 
     /**

@@ -511,16 +511,21 @@ public final class JShellEvaluator implements AutoCloseable {
         while (next < code.length() && Character.isWhitespace(code.charAt(next))) {
             next++;
         }
-        if (next < code.length() && code.charAt(next) == '(') {
+        boolean open = next < code.length() && code.charAt(next) == '(';
+        if (open) {
             at = next + 1;
-        } else if (at > 0
-                && Character.isJavaIdentifierPart(code.charAt(at - 1))
-                && analysis.documentation(code, at, true).isEmpty()) {
-            // a method name not yet followed by "(" (Math.max|): ask as if the call were open
-            code = code.substring(0, at) + "(" + code.substring(at);
-            at++;
         }
-        return analysis.documentation(code, at, true).stream()
+        List<SourceCodeAnalysis.Documentation> docs = analysis.documentation(code, at, true);
+        if (docs.isEmpty()
+                && !open
+                && at > 0
+                && Character.isJavaIdentifierPart(code.charAt(at - 1))) {
+            // a method name not yet followed by "(" (Math.max|): ask as if the call were open
+            docs =
+                    analysis.documentation(
+                            code.substring(0, at) + "(" + code.substring(at), at + 1, true);
+        }
+        return docs.stream()
                 .map(
                         d ->
                                 d.javadoc() == null || d.javadoc().isBlank()
