@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.vlmo.dsl.Precision;
 import dev.vlmo.model.Engines;
+import dev.vlmo.model.MklOnAmd;
 import dev.vlmo.model.VlmoConfig;
 import java.io.File;
 import java.io.IOException;
@@ -121,7 +122,9 @@ public final class Bench {
             log(
                     "matmul peak GFLOP/s: ours %.1f, torch %.1f",
                     max(peak[0]) / 1e9, max(peak[1]) / 1e9);
-            String blas = Report.blasWarning(max(peak[0]), max(peak[1]), Report.cpuModel());
+            String blas =
+                    Report.blasWarning(
+                            max(peak[0]), max(peak[1]), Report.cpuModel(), MklOnAmd.status());
             if (blas != null) {
                 System.err.println("WARNING: " + blas);
             }

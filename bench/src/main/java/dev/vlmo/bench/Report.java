@@ -2,6 +2,7 @@ package dev.vlmo.bench;
 
 import ai.djl.engine.Engine;
 import dev.vlmo.dsl.Precision;
+import dev.vlmo.model.MklOnAmd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,36 +24,39 @@ final class Report {
      * python3-torch} installed without its recommended OpenBLAS runs on the reference BLAS ({@code
      * libblas3}), which multiplies at a few GFLOP/s, and every ratio would then compare against a
      * crippled PyTorch. And the opposite case: our matrix multiply under 60% of PyTorch's. DJL's
-     * CPU libtorch 2.7.1 multiplies with Intel MKL, linked into it, which runs its AVX2 kernels on
-     * CPUs of other vendors; Debian's PyTorch calls OpenBLAS, which uses AVX-512 wherever the CPU
-     * has it. On such a machine the compute-bound workloads compare the two BLAS libraries more
-     * than the two frameworks.
+     * CPU libtorch 2.7.1 multiplies with Intel MKL, linked into it, which runs slower kernels on
+     * CPUs of other vendors unless its vendor check is answered ({@link MklOnAmd}); Debian's
+     * PyTorch calls OpenBLAS. On such a machine the compute-bound workloads compare the two BLAS
+     * libraries more than the two frameworks.
      *
      * @param ours our best matrix-multiply rate (FLOP/s)
      * @param torch PyTorch's best rate
      * @param cpu the CPU's model name (for the note; may be empty)
+     * @param mkl whether MKL's vendor check is answered in this JVM
      * @return the warning or note, or null when the rates are comparable
      */
-    static String blasWarning(double ours, double torch, String cpu) {
+    static String blasWarning(double ours, double torch, String cpu, MklOnAmd.Status mkl) {
         if (ours < 0.6 * torch) {
-            boolean intel = cpu.contains("Intel");
+            String why =
+                    mkl == MklOnAmd.Status.MISSING
+                            ? ", and MKL runs slower kernels than this CPU ("
+                                    + (cpu.isBlank() ? "unknown" : cpu)
+                                    + ") supports, as it does on CPUs not made by Intel: bench/run.sh"
+                                    + " preloads model/src/main/native/mkl_amd.c to fix that, which"
+                                    + " needs a C compiler (apt-get install gcc) and is off with"
+                                    + " VLMO_MKL_AMD=0; README, \"Engines\""
+                            : "";
             return String.format(
                     Locale.ROOT,
                     "Our matrix multiply reaches %.1f GFLOP/s, under 60%% of PyTorch's (%.1f): the"
-                            + " CPU libtorch DJL runs multiplies with Intel MKL, linked into it,%s"
-                            + " while Debian's PyTorch calls OpenBLAS, which uses AVX-512 where the"
-                            + " CPU has it. The compute-bound workloads below then compare the two"
-                            + " BLAS libraries more than the two frameworks; README, \"Engines\","
-                            + " shows how to run on the machine's own libtorch"
+                            + " CPU libtorch DJL runs multiplies with Intel MKL, linked into it%s;"
+                            + " Debian's PyTorch calls OpenBLAS. The compute-bound workloads below"
+                            + " then compare the two BLAS libraries more than the two frameworks;"
+                            + " README, \"Engines\", shows how to run on the machine's own libtorch"
                             + " (bench/build-djl-jni.sh).",
                     ours / 1e9,
                     torch / 1e9,
-                    intel
-                            ? ""
-                            : " and MKL runs its AVX2 kernels on CPUs not made by Intel (this one:"
-                                    + " "
-                                    + (cpu.isBlank() ? "unknown" : cpu)
-                                    + ")");
+                    why);
         }
         if (!(torch < ours / 4)) {
             return null;
@@ -129,6 +133,16 @@ final class Report {
                         engine.getVersion(),
                         threads));
         s.append(f("| PyTorch | Debian python3-torch %s, %d threads |\n", torchVersion, threads));
+        MklOnAmd.Status mkl = MklOnAmd.status();
+        if (mkl != MklOnAmd.Status.NOT_NEEDED) {
+            s.append(
+                    mkl == MklOnAmd.Status.ACTIVE
+                            ? "| MKL on this AMD CPU | vendor check answered by the preloaded"
+                                    + " libvlmo-mkl-amd.so: MKL picks its kernels by instruction set"
+                                    + " |\n"
+                            : "| MKL on this AMD CPU | its slower kernels (libvlmo-mkl-amd.so not"
+                                    + " preloaded) |\n");
+        }
         s.append(
                 "| load | the machine was shared with other jobs (builds and training runs) while"
                         + " this ran: absolute times are noisy; the interleaved ratios are the"
@@ -157,7 +171,8 @@ final class Report {
                 blasWarning(
                         Math.max(Bench.max(peak[0]), Bench.max(peakAfter[0])),
                         Math.max(Bench.max(peak[1]), Bench.max(peakAfter[1])),
-                        cpuModel());
+                        cpuModel(),
+                        MklOnAmd.status());
         if (blas != null) {
             s.append("**Warning:** ").append(blas).append("\n\n");
         }

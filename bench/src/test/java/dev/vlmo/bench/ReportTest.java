@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vlmo.model.MklOnAmd;
 import org.junit.jupiter.api.Test;
 
 class ReportTest {
@@ -29,13 +30,18 @@ class ReportTest {
     @Test
     void aPyTorchOnTheReferenceBlasIsNamedWithTheFix() {
         // measured: 270 GFLOP/s with OpenBLAS, 6 with Debian's reference libblas3 alone
-        String w = Report.blasWarning(280e9, 6.1e9, "");
+        String w = Report.blasWarning(280e9, 6.1e9, "", MklOnAmd.Status.NOT_NEEDED);
         assertTrue(w.contains("6.1 GFLOP/s") && w.contains("libopenblas0-pthread"), w);
-        assertNull(Report.blasWarning(280e9, 260e9, ""));
-        assertNull(Report.blasWarning(280e9, 90e9, "")); // a slower BLAS, not a broken one
-        // the other way round, measured on an AMD EPYC: DJL's MKL 128.5, Debian's OpenBLAS 334.9
-        String amd = Report.blasWarning(128.5e9, 334.9e9, "AMD EPYC");
-        assertTrue(amd.contains("128.5") && amd.contains("AMD EPYC") && amd.contains("AVX2"), amd);
-        assertNull(Report.blasWarning(200e9, 250e9, "AMD EPYC"));
+        assertNull(Report.blasWarning(280e9, 260e9, "", MklOnAmd.Status.NOT_NEEDED));
+        // a slower BLAS, not a broken one
+        assertNull(Report.blasWarning(280e9, 90e9, "", MklOnAmd.Status.NOT_NEEDED));
+        // the other way round, measured on an AMD EPYC: DJL's MKL 93.6, Debian's OpenBLAS 336.8
+        String amd = Report.blasWarning(93.6e9, 336.8e9, "AMD EPYC", MklOnAmd.Status.MISSING);
+        assertTrue(
+                amd.contains("93.6") && amd.contains("AMD EPYC") && amd.contains("mkl_amd.c"), amd);
+        // with MKL's vendor check answered, a shortfall is not blamed on it
+        String active = Report.blasWarning(93.6e9, 336.8e9, "AMD EPYC", MklOnAmd.Status.ACTIVE);
+        assertTrue(active.contains("93.6") && !active.contains("mkl_amd.c"), active);
+        assertNull(Report.blasWarning(200e9, 250e9, "AMD EPYC", MklOnAmd.Status.MISSING));
     }
 }

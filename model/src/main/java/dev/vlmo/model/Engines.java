@@ -57,7 +57,11 @@ public final class Engines {
         for (String n : Engine.getAllEngines()) {
             if (n.toLowerCase(Locale.ROOT).equals(want.toLowerCase(Locale.ROOT))) {
                 try {
-                    return Engine.getEngine(n);
+                    Engine engine = Engine.getEngine(n);
+                    if ("PyTorch".equals(n)) {
+                        MklOnAmd.warnIfMissing();
+                    }
+                    return engine;
                 } catch (EngineException e) {
                     throw withLibtorchHint(n, e);
                 }

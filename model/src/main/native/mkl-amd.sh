@@ -1,0 +1,39 @@
+# Sourced by ./vlmo and the bench scripts. On an AMD x86-64 Linux machine, builds mkl_amd.c (beside
+# this file) into target/native/ with the system's C compiler and adds it to LD_PRELOAD, so that the
+# Intel MKL inside DJL's CPU libtorch picks its kernels by the CPU's instruction sets rather than
+# its vendor (about twice the matrix-multiply speed on an AMD EPYC with AVX-512). Every JVM started
+# from the calling script inherits LD_PRELOAD (Maven's test JVMs, jshell, the Jupyter kernel through
+# its kernelspec). VLMO_MKL_AMD=0 turns it off; other CPUs and systems are left alone.
+#
+#   vlmo_mkl_amd ROOT     ROOT: the checkout; sets VLMO_MKL_AMD_LIB to the library when preloaded
+vlmo_mkl_amd() {
+  local root="$1" src lib cc
+  VLMO_MKL_AMD_LIB=""
+  [ "${VLMO_MKL_AMD:-1}" != 0 ] || return 0
+  [ "$(uname -s 2>/dev/null)/$(uname -m 2>/dev/null)" = Linux/x86_64 ] || return 0
+  grep -qsm1 '^vendor_id.*AuthenticAMD' /proc/cpuinfo || return 0
+  src="$root/model/src/main/native/mkl_amd.c"
+  lib="$root/target/native/libvlmo-mkl-amd.so"
+  if [ ! -f "$lib" ] || [ "$src" -nt "$lib" ]; then
+    cc="$(command -v cc || command -v gcc || command -v clang || true)"
+    if [ -z "$cc" ]; then
+      echo "vlmo: this AMD CPU runs the slower kernels of the Intel MKL in DJL's libtorch (about half the" \
+        "matrix-multiply speed); install a C compiler (Debian: apt-get install gcc) and ./vlmo" \
+        "builds $src to fix it (VLMO_MKL_AMD=0 silences this)" >&2
+      return 0
+    fi
+    mkdir -p "$(dirname "$lib")"
+    if ! "$cc" -shared -fPIC -nostdlib -O2 -o "$lib.tmp" "$src" 2>"$lib.log"; then
+      echo "vlmo: could not build $src (see $lib.log); MKL keeps its slower kernels on this AMD CPU" >&2
+      rm -f "$lib.tmp"
+      return 0
+    fi
+    mv "$lib.tmp" "$lib"
+    rm -f "$lib.log"
+  fi
+  case " ${LD_PRELOAD:-} " in
+    *" $lib "*) ;;
+    *) export LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }$lib" ;;
+  esac
+  VLMO_MKL_AMD_LIB="$lib"
+}
