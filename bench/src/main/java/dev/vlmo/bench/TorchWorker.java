@@ -49,6 +49,11 @@ final class TorchWorker implements AutoCloseable {
         // naming the core type gives PyTorch the AVX-512 kernels the CPU has
         String core = System.getenv("BENCH_OPENBLAS_CORETYPE");
         env.put("OPENBLAS_CORETYPE", core == null ? "SkylakeX" : core);
+        // OpenBLAS's worker threads busy-wait for the next call for 2^28 cycles (about 0.1 s)
+        // after each one, on the cores our side's next repetition then runs on; the shortest wait
+        // (2^4 cycles) keeps PyTorch's idle threads off them, as OMP_WAIT_POLICY=PASSIVE does for
+        // both sides' OpenMP threads (bench/README.md, "How it measures")
+        env.putIfAbsent("OPENBLAS_THREAD_TIMEOUT", "4");
         pb.redirectError(ProcessBuilder.Redirect.appendTo(log));
         try {
             process = pb.start();
