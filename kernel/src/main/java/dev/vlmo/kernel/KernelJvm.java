@@ -13,8 +13,17 @@ public final class KernelJvm {
     public static final Map<String, String> SYSTEM_PROPERTIES =
             Map.of("OPT_OUT_TRACKING", "true", "ai.djl.offline", "true");
 
-    /** Environment variables (name to value) that a launched kernel process receives. */
-    public static final Map<String, String> ENVIRONMENT = Map.of("OPT_OUT_TRACKING", "true");
+    /**
+     * Environment variables (name to value) that a launched kernel process receives: telemetry off,
+     * and the glibc malloc settings of {@code model/src/main/native/malloc-env.sh} that keep
+     * libtorch's freed buffers mapped for reuse (README, "Engines").
+     */
+    public static final Map<String, String> ENVIRONMENT =
+            Map.of(
+                    "OPT_OUT_TRACKING", "true",
+                    "MALLOC_ARENA_MAX", "1",
+                    "MALLOC_MMAP_THRESHOLD_", "33554432",
+                    "MALLOC_TRIM_THRESHOLD_", "4294967296");
 
     /**
      * JVM options, in a fixed order: {@link #SYSTEM_PROPERTIES} on a command line, and the opening

@@ -1,0 +1,69 @@
+package dev.vlmo.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The glibc malloc settings live in three places (the launcher's {@code malloc-env.sh}, the test
+ * JVMs' environment in {@code pom.xml}, the kernelspec's {@link KernelJvm#ENVIRONMENT}): all three
+ * give the same values, and this test JVM runs with them.
+ */
+class MallocSettingsTest {
+
+    private static Path root() {
+        for (Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+                p != null;
+                p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("model/src/main/native/malloc-env.sh"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("no model/src/main/native/malloc-env.sh above user.dir");
+    }
+
+    @Test
+    void launcherPomAndKernelspecAgree() throws Exception {
+        Map<String, String> script = new TreeMap<>();
+        Matcher m =
+                Pattern.compile("export (MALLOC_\\w+)=\"\\$\\{\\1:-(\\d+)}\"")
+                        .matcher(
+                                Files.readString(
+                                        root().resolve("model/src/main/native/malloc-env.sh")));
+        while (m.find()) {
+            script.put(m.group(1), m.group(2));
+        }
+        assertEquals(3, script.size(), "settings in malloc-env.sh: " + script);
+
+        Map<String, String> pom = new TreeMap<>();
+        Matcher x =
+                Pattern.compile("<(MALLOC_\\w+)>(\\d+)</\\1>")
+                        .matcher(Files.readString(root().resolve("pom.xml")));
+        while (x.find()) {
+            pom.put(x.group(1), x.group(2));
+        }
+        assertEquals(script, pom);
+
+        Map<String, String> kernel = new TreeMap<>();
+        KernelJvm.ENVIRONMENT.forEach(
+                (k, v) -> {
+                    if (k.startsWith("MALLOC_")) {
+                        kernel.put(k, v);
+                    }
+                });
+        assertEquals(script, kernel);
+        // Maven's test JVMs get them from pom.xml, as a launched kernel gets them from its spec
+        script.forEach(
+                (k, v) ->
+                        assertTrue(
+                                v.equals(System.getenv(k)),
+                                k + "=" + System.getenv(k) + " in this test JVM, expected " + v));
+    }
+}
