@@ -4,7 +4,7 @@
 # glibc serves each Java thread from a separate arena whose freed memory it returns to the system
 # (and buffers over its mmap threshold are mapped and unmapped per allocation), so every step
 # page-faults its activations in afresh; on this project's 2-core VM about 10 us per 4 KiB page,
-# up to 10,000 faults and half the time of a tiny inference step. One arena, a 32 MiB mmap
+# 6,500-20,000 faults and half or more of the time of a tiny pair-scoring call. One arena, a 32 MiB mmap
 # threshold and no trimming below 4 GiB keep the memory mapped (the process's resident size stays
 # at its peak). Values already in the environment win; VLMO_MALLOC=0 leaves all three to glibc.
 #

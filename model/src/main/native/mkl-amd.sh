@@ -14,6 +14,12 @@ vlmo_mkl_amd() {
   grep -qsm1 '^vendor_id.*AuthenticAMD' /proc/cpuinfo || return 0
   src="$root/model/src/main/native/mkl_amd.c"
   lib="$root/target/native/libvlmo-mkl-amd.so"
+  case "$lib" in
+    *[[:space:]:]*)
+      echo "vlmo: LD_PRELOAD cannot name $lib (a space or colon in the path); MKL keeps its" \
+        "slower kernels on this AMD CPU" >&2
+      return 0 ;;
+  esac
   if [ ! -f "$lib" ] || [ "$src" -nt "$lib" ]; then
     cc="$(command -v cc || command -v gcc || command -v clang || true)"
     if [ -z "$cc" ]; then
@@ -22,15 +28,23 @@ vlmo_mkl_amd() {
         "builds $src to fix it (VLMO_MKL_AMD=0 silences this)" >&2
       return 0
     fi
-    mkdir -p "$(dirname "$lib")"
-    if ! "$cc" -shared -fPIC -nostdlib -O2 -o "$lib.tmp" "$src" 2>"$lib.log"; then
-      echo "vlmo: could not build $src (see $lib.log); MKL keeps its slower kernels on this AMD CPU" >&2
-      rm -f "$lib.tmp"
+    local tmp
+    mkdir -p "$(dirname "$lib")" 2>/dev/null && tmp="$(mktemp "$lib.XXXXXX" 2>/dev/null)" || {
+      echo "vlmo: cannot write $(dirname "$lib"); MKL keeps its slower kernels on this AMD CPU" >&2
+      return 0
+    }
+    if ! "$cc" -shared -fPIC -nostdlib -O2 -o "$tmp" "$src" 2>"$tmp.log"; then
+      echo "vlmo: could not build $src:" "$(cat "$tmp.log")" "(MKL keeps its slower kernels on this" \
+        "AMD CPU)" >&2
+      rm -f "$tmp" "$tmp.log"
       return 0
     fi
-    mv "$lib.tmp" "$lib"
-    rm -f "$lib.log"
+    rm -f "$tmp.log"
+    chmod 755 "$tmp"
+    # another launcher may have built it meanwhile: the rename replaces its file whole
+    mv -f "$tmp" "$lib" || { rm -f "$tmp"; return 0; }
   fi
+  [ -f "$lib" ] || return 0
   case " ${LD_PRELOAD:-} " in
     *" $lib "*) ;;
     *) export LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD }$lib" ;;

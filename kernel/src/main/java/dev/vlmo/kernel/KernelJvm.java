@@ -14,16 +14,11 @@ public final class KernelJvm {
             Map.of("OPT_OUT_TRACKING", "true", "ai.djl.offline", "true");
 
     /**
-     * Environment variables (name to value) that a launched kernel process receives: telemetry off,
-     * and the glibc malloc settings of {@code model/src/main/native/malloc-env.sh} that keep
-     * libtorch's freed buffers mapped for reuse (README, "Engines").
+     * Environment variables (name to value) that a launched kernel process receives. The launcher
+     * adds its native settings (preloaded library, glibc malloc) to the kernelspec as {@code --env}
+     * options of {@link KernelInstaller}.
      */
-    public static final Map<String, String> ENVIRONMENT =
-            Map.of(
-                    "OPT_OUT_TRACKING", "true",
-                    "MALLOC_ARENA_MAX", "1",
-                    "MALLOC_MMAP_THRESHOLD_", "33554432",
-                    "MALLOC_TRIM_THRESHOLD_", "4294967296");
+    public static final Map<String, String> ENVIRONMENT = Map.of("OPT_OUT_TRACKING", "true");
 
     /**
      * JVM options, in a fixed order: {@link #SYSTEM_PROPERTIES} on a command line, and the opening

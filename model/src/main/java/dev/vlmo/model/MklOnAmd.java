@@ -33,7 +33,7 @@ public final class MklOnAmd {
     static final String LIBRARY = "libvlmo-mkl-amd.so";
 
     private static final Pattern AMD = Pattern.compile("(?m)^vendor_id\\s*:\\s*AuthenticAMD\\s*$");
-    private static final AtomicBoolean WARNED = new AtomicBoolean();
+    private static final AtomicBoolean CHECKED = new AtomicBoolean();
 
     private MklOnAmd() {}
 
@@ -67,11 +67,12 @@ public final class MklOnAmd {
     static Status status(String cpuinfo, String maps, String libtorchPath) {
         boolean djlLibtorch =
                 (libtorchPath == null || libtorchPath.isEmpty())
-                        && maps.lines().anyMatch(l -> l.endsWith("/libtorch_cpu.so"));
+                        && maps.lines().anyMatch(l -> l.contains("/libtorch_cpu.so"));
         if (!AMD.matcher(cpuinfo).find() || !djlLibtorch) {
             return Status.NOT_NEEDED;
         }
-        return maps.lines().anyMatch(l -> l.endsWith("/" + LIBRARY))
+        // "(deleted)" follows the name when the file was rebuilt while this process ran
+        return maps.lines().anyMatch(l -> l.contains("/" + LIBRARY))
                 ? Status.ACTIVE
                 : Status.MISSING;
     }
@@ -96,13 +97,16 @@ public final class MklOnAmd {
                 + " (README, \"Engines\"). VLMO_MKL_AMD=0 silences this warning.";
     }
 
-    /** Warns once per JVM, on standard error, when the library is needed and missing. */
+    /**
+     * Checks once per JVM, after the PyTorch engine has started, and warns on standard error when
+     * the library is needed and missing.
+     */
     static void warnIfMissing() {
-        if ("0".equals(System.getenv("VLMO_MKL_AMD")) || WARNED.get()) {
+        if ("0".equals(System.getenv("VLMO_MKL_AMD")) || !CHECKED.compareAndSet(false, true)) {
             return;
         }
         String w = warning(status());
-        if (w != null && WARNED.compareAndSet(false, true)) {
+        if (w != null) {
             System.err.println("WARNING: " + w);
         }
     }

@@ -32,12 +32,16 @@ class MklOnAmdTest {
             "7f00-7f01 r-xp 00000000 08:01 12 /root/.djl.ai/pytorch/2.7.1-cpu/libtorch_cpu.so\n";
     private static final String SHIM =
             "7f02-7f03 r-xp 00000000 08:01 13 /work/p/target/native/libvlmo-mkl-amd.so\n";
+    // the file was rebuilt while the process ran
+    private static final String SHIM_REPLACED =
+            "7f02-7f03 r-xp 00000000 08:01 13 /work/p/target/native/libvlmo-mkl-amd.so (deleted)\n";
 
     @Test
     void statusFollowsVendorLibtorchAndLibrary() {
         assertEquals(Status.MISSING, MklOnAmd.status(AMD, TORCH, null));
         assertEquals(Status.ACTIVE, MklOnAmd.status(AMD, TORCH + SHIM, null));
         assertEquals(Status.ACTIVE, MklOnAmd.status(AMD, SHIM + TORCH, ""));
+        assertEquals(Status.ACTIVE, MklOnAmd.status(AMD, SHIM_REPLACED + TORCH, null));
         assertEquals(Status.NOT_NEEDED, MklOnAmd.status(INTEL, TORCH, null));
         // before the engine loaded libtorch, and with the user's own libtorch (maybe not MKL)
         assertEquals(Status.NOT_NEEDED, MklOnAmd.status(AMD, SHIM, null));
@@ -64,6 +68,10 @@ class MklOnAmdTest {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().remove("LD_PRELOAD");
         pb.environment().remove("VLMO_MKL_AMD");
+        // DJL's own libtorch, the one with MKL inside
+        pb.environment().remove("PYTORCH_LIBRARY_PATH");
+        pb.environment().remove("PYTORCH_VERSION");
+        pb.environment().remove("PYTORCH_FLAVOR");
         if (preload != null) {
             pb.environment().put("LD_PRELOAD", preload);
         }
