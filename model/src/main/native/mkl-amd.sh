@@ -23,9 +23,13 @@ vlmo_mkl_amd() {
   if [ ! -f "$lib" ] || [ "$src" -nt "$lib" ]; then
     cc="$(command -v cc || command -v gcc || command -v clang || true)"
     if [ -z "$cc" ]; then
-      echo "vlmo: this AMD CPU runs the slower kernels of the Intel MKL in DJL's libtorch (about half the" \
-        "matrix-multiply speed); install a C compiler (Debian: apt-get install gcc) and ./vlmo" \
-        "builds $src to fix it (VLMO_MKL_AMD=0 silences this)" >&2
+      # said once per checkout (the marker goes with target/)
+      if [ ! -f "$lib.no-compiler" ]; then
+        echo "vlmo: this AMD CPU runs the slower kernels of the Intel MKL in DJL's libtorch (about" \
+          "half the matrix-multiply speed); install a C compiler (Debian: apt-get install gcc) and" \
+          "./vlmo builds $src to fix it (VLMO_MKL_AMD=0 silences this)" >&2
+        mkdir -p "$(dirname "$lib")" 2>/dev/null && : > "$lib.no-compiler" 2>/dev/null || true
+      fi
       return 0
     fi
     local tmp
@@ -43,6 +47,7 @@ vlmo_mkl_amd() {
     chmod 755 "$tmp"
     # another launcher may have built it meanwhile: the rename replaces its file whole
     mv -f "$tmp" "$lib" || { rm -f "$tmp"; return 0; }
+    rm -f "$lib.no-compiler"
   fi
   [ -f "$lib" ] || return 0
   case " ${LD_PRELOAD:-} " in
