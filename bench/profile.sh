@@ -15,13 +15,11 @@ mvn -B -o -q dependency:build-classpath -pl bench -Dmdep.outputFile="$cp_file" -
 deps="$(tr ':' '\n' < "$cp_file" | grep -v '/dev/vlmo/' | paste -sd: -)"
 cp="bench/target/classes:dsl/target/classes:model/target/classes:datasets/target/classes:$deps"
 export OPT_OUT_TRACKING=true DJL_OFFLINE=true OMP_NUM_THREADS="$THREADS"
-# as ./vlmo does: MKL's AVX-512 kernels on AMD CPUs (README, "Engines"); VLMO_MKL_AMD=0 measures without
-. model/src/main/native/mkl-amd.sh
-vlmo_mkl_amd "$PWD"
-# as ./vlmo does, for both sides (the PyTorch worker inherits them): buffers reused, not faulted
-# in again every step (VLMO_MALLOC=0 runs with glibc's defaults)
-. model/src/main/native/malloc-env.sh
-vlmo_malloc_env
+# ./vlmo's native settings, for both sides (the PyTorch worker inherits them): MKL's AVX-512
+# kernels on AMD CPUs (VLMO_MKL_AMD=0 measures without) and buffers reused rather than faulted in
+# again every step (VLMO_MALLOC=0: glibc's defaults); README, "Engines"
+. model/src/main/native/native-env.sh
+vlmo_native_env "$PWD"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 exec java ${JAVA_OPTS:-} -Xss4m -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
     -Dai.djl.pytorch.num_threads="$THREADS" -Dai.djl.pytorch.num_interop_threads=1 \

@@ -7,7 +7,7 @@
  * kernels). libtorch calls them through its dynamic symbol table, so a library preloaded with
  * LD_PRELOAD answers instead; MKL then checks the CPU's instruction sets as it does on Intel CPUs.
  *
- * Built and preloaded by ./vlmo (model/src/main/native/mkl-amd.sh); by hand:
+ * Built and preloaded by ./vlmo (model/src/main/native/native-env.sh); by hand:
  *   cc -shared -fPIC -nostdlib -O2 -o libvlmo-mkl-amd.so mkl_amd.c
  *   LD_PRELOAD=$PWD/libvlmo-mkl-amd.so java ...
  */

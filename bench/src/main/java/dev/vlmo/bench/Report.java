@@ -172,7 +172,7 @@ final class Report {
                         Math.max(Bench.max(peak[0]), Bench.max(peakAfter[0])),
                         Math.max(Bench.max(peak[1]), Bench.max(peakAfter[1])),
                         cpuModel(),
-                        MklOnAmd.status());
+                        mkl);
         if (blas != null) {
             s.append("**Warning:** ").append(blas).append("\n\n");
         }

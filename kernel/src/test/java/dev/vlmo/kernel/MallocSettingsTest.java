@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The glibc malloc settings live in two places (the launcher's {@code malloc-env.sh}, which also
+ * The glibc malloc settings live in two places (the launcher's {@code native-env.sh}, which also
  * hands them to the kernelspec, and the test JVMs' environment in {@code pom.xml}): both give the
  * same values, and this test JVM runs with them.
  */
@@ -22,11 +22,11 @@ class MallocSettingsTest {
         for (Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath();
                 p != null;
                 p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("model/src/main/native/malloc-env.sh"))) {
+            if (Files.isRegularFile(p.resolve("model/src/main/native/native-env.sh"))) {
                 return p;
             }
         }
-        throw new IllegalStateException("no model/src/main/native/malloc-env.sh above user.dir");
+        throw new IllegalStateException("no model/src/main/native/native-env.sh above user.dir");
     }
 
     @Test
@@ -36,11 +36,11 @@ class MallocSettingsTest {
                 Pattern.compile("export (MALLOC_\\w+)=\"\\$\\{\\1:-(\\d+)}\"")
                         .matcher(
                                 Files.readString(
-                                        root().resolve("model/src/main/native/malloc-env.sh")));
+                                        root().resolve("model/src/main/native/native-env.sh")));
         while (m.find()) {
             script.put(m.group(1), m.group(2));
         }
-        assertEquals(3, script.size(), "settings in malloc-env.sh: " + script);
+        assertEquals(3, script.size(), "settings in native-env.sh: " + script);
 
         Map<String, String> pom = new TreeMap<>();
         Matcher x =

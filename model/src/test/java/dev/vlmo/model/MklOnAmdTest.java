@@ -29,12 +29,12 @@ class MklOnAmdTest {
     private static final String INTEL =
             "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: avx2\n";
     private static final String TORCH =
-            "7f00-7f01 r-xp 00000000 08:01 12 /root/.djl.ai/pytorch/2.7.1-cpu/libtorch_cpu.so\n";
+            "7f00-7f01 r-xp 00000000 08:01 12 .djl.ai/pytorch/2.7.1-cpu/libtorch_cpu.so\n";
     private static final String SHIM =
-            "7f02-7f03 r-xp 00000000 08:01 13 /work/p/target/native/libvlmo-mkl-amd.so\n";
+            "7f02-7f03 r-xp 00000000 08:01 13 target/native/libvlmo-mkl-amd.so\n";
     // the file was rebuilt while the process ran
     private static final String SHIM_REPLACED =
-            "7f02-7f03 r-xp 00000000 08:01 13 /work/p/target/native/libvlmo-mkl-amd.so (deleted)\n";
+            "7f02-7f03 r-xp 00000000 08:01 13 target/native/libvlmo-mkl-amd.so (deleted)\n";
 
     @Test
     void statusFollowsVendorLibtorchAndLibrary() {
@@ -56,11 +56,11 @@ class MklOnAmdTest {
         for (Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath();
                 p != null;
                 p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("model/src/main/native/mkl-amd.sh"))) {
+            if (Files.isRegularFile(p.resolve("model/src/main/native/native-env.sh"))) {
                 return p;
             }
         }
-        throw new IllegalStateException("no model/src/main/native/mkl-amd.sh above user.dir");
+        throw new IllegalStateException("no model/src/main/native/native-env.sh above user.dir");
     }
 
     private static String run(List<String> cmd, String preload)
@@ -109,7 +109,7 @@ class MklOnAmdTest {
                 "an AMD x86-64 CPU with AVX2 is needed");
         Path root = root();
         String script =
-                ". \"$1/model/src/main/native/mkl-amd.sh\" && vlmo_mkl_amd \"$1\""
+                ". \"$1/model/src/main/native/native-env.sh\" && vlmo_mkl_amd \"$1\""
                         + " && echo \"LIB=$VLMO_MKL_AMD_LIB\"";
         String built = run(List.of("bash", "-c", script, "helper", root.toString()), null);
         Matcher lib = Pattern.compile("(?m)^LIB=(.*)$").matcher(built);
