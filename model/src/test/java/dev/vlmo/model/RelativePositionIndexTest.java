@@ -3,6 +3,11 @@ package dev.vlmo.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class RelativePositionIndexTest {
@@ -71,5 +76,56 @@ class RelativePositionIndexTest {
             assertEquals(nrd - 2, got[i + 1][0]);
         }
         assertEquals(nrd - 1, got[0][0]);
+    }
+
+    /**
+     * The bias gather against loops: {@code out[c, i, j] = table[index[i, j], c]}, and the table's
+     * gradient sums the upstream gradient over every (i, j) that reads a row; rows read by many
+     * pairs (the shared [CLS] and text-image rows) and rows read by none are both covered.
+     */
+    @Test
+    void theBiasGatherAndItsGradientAgreeWithLoops() {
+        RelativePositionIndex layout = new RelativePositionIndex(3, 4);
+        long[][] m = layout.pair(3); // text of 3, then [CLS] + 9 patches: N = 13
+        int n = m.length;
+        int rows = layout.tableRows();
+        int c = 5;
+        Random rnd = new Random(7);
+        float[] table = new float[rows * c];
+        float[] up = new float[c * n * n];
+        for (int i = 0; i < table.length; i++) {
+            table[i] = (float) rnd.nextGaussian();
+        }
+        for (int i = 0; i < up.length; i++) {
+            up[i] = (float) rnd.nextGaussian();
+        }
+        long[] flat = new long[n * n];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(m[i], 0, flat, i * n, n);
+        }
+        try (NDManager nd = TestSupport.manager()) {
+            NDArray t = nd.create(table, new Shape(rows, c));
+            t.setRequiresGradient(true);
+            NDArray index = Engines.owned(nd.create(flat, new Shape(1, (long) n * n)));
+            float[] out;
+            try (GradientCollector gc = nd.getEngine().newGradientCollector()) {
+                NDArray bias = VlmoModel.gatherBias(t, index, n);
+                assertArrayEquals(new long[] {c, n, n}, bias.getShape().getShape());
+                out = bias.toFloatArray();
+                gc.backward(bias.mul(nd.create(up, new Shape(c, n, n))).sum());
+            }
+            float[] grad = t.getGradient().toFloatArray();
+            float[] want = new float[rows * c];
+            for (int k = 0; k < c; k++) {
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < n; j++) {
+                        int r = (int) m[i][j];
+                        assertEquals(table[r * c + k], out[(k * n + i) * n + j], 0f);
+                        want[r * c + k] += up[(k * n + i) * n + j];
+                    }
+                }
+            }
+            assertArrayEquals(want, grad, 1e-5f);
+        }
     }
 }
