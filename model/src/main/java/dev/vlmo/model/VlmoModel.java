@@ -1053,7 +1053,8 @@ public final class VlmoModel extends Module {
      * .contiguous()}. Gathering along the transposed table's rows with the index broadcast (a view,
      * no copy) writes that layout directly, and the backward scatters each row's gradient in place;
      * an embedding lookup would give (N*N, C) and a transposed copy each way, which libtorch makes
-     * element by element (25 ms of a 0.6 s step at the small preset).
+     * element by element on a CPU (25 ms of a 0.6 s step at the small preset). Other engines and
+     * GPUs take the lookup.
      *
      * @param table (R, C)
      * @param index (1, N*N) row numbers, row-major over (i, j); the result and its views belong to
@@ -1063,8 +1064,12 @@ public final class VlmoModel extends Module {
      */
     static NDArray gatherBias(NDArray table, NDArray index, int n) {
         long c = table.getShape().get(1);
-        if (!"PyTorch".equals(table.getManager().getEngine().getEngineName())) {
-            // MXNet has no gather along an axis: look the rows up, then one transposed copy
+        if (!"PyTorch".equals(table.getManager().getEngine().getEngineName())
+                || !ai.djl.Device.Type.CPU.equals(table.getDevice().getDeviceType())) {
+            // MXNet has no gather along an axis, and on a GPU the gather's backward adds with
+            // atomics (sums in varying order) where the lookup's sorts its indices (the same
+            // gradient every run), and transposed copies cost little: look the rows up, then one
+            // transposed copy
             NDArray rows =
                     ai.djl.nn.core.Embedding.embedding(
                                     index.reshape((long) n * n),

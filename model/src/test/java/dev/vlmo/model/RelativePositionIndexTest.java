@@ -9,6 +9,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class RelativePositionIndexTest {
 
@@ -83,8 +85,9 @@ class RelativePositionIndexTest {
      * gradient sums the upstream gradient over every (i, j) that reads a row; rows read by many
      * pairs (the shared [CLS] and text-image rows) and rows read by none are both covered.
      */
-    @Test
-    void theBiasGatherAndItsGradientAgreeWithLoops() {
+    @ParameterizedTest
+    @ValueSource(strings = {"PyTorch", "MXNet"}) // the gather, and the lookup other engines take
+    void theBiasGatherAndItsGradientAgreeWithLoops(String engine) {
         RelativePositionIndex layout = new RelativePositionIndex(3, 4);
         long[][] m = layout.pair(3); // text of 3, then [CLS] + 9 patches: N = 13
         int n = m.length;
@@ -103,7 +106,7 @@ class RelativePositionIndexTest {
         for (int i = 0; i < n; i++) {
             System.arraycopy(m[i], 0, flat, i * n, n);
         }
-        try (NDManager nd = TestSupport.manager()) {
+        try (NDManager nd = Engines.newManager(engine)) {
             NDArray t = nd.create(table, new Shape(rows, c));
             t.setRequiresGradient(true);
             NDArray index = Engines.owned(nd.create(flat, new Shape(1, (long) n * n)));
