@@ -133,6 +133,7 @@ final class Report {
                         engine.getVersion(),
                         threads));
         s.append(f("| PyTorch | Debian python3-torch %s, %d threads |\n", torchVersion, threads));
+        s.append("| OpenMP wait | ").append(openMpWait(System.getenv())).append(" |\n");
         MklOnAmd.Status mkl = MklOnAmd.status();
         if (mkl != MklOnAmd.Status.NOT_NEEDED) {
             s.append(
@@ -445,6 +446,20 @@ final class Report {
             // not Linux
         }
         return System.getProperty("os.arch");
+    }
+
+    /**
+     * How each side's idle OpenMP threads wait, from our environment (the PyTorch worker always
+     * sleeps at once, {@link TorchWorker}).
+     */
+    static String openMpWait(java.util.Map<String, String> env) {
+        String spin = env.get("GOMP_SPINCOUNT");
+        String policy = env.get("OMP_WAIT_POLICY");
+        String ours =
+                spin != null
+                        ? "spin " + spin + " rounds, then sleep"
+                        : policy != null ? "OMP_WAIT_POLICY=" + policy : "libgomp's default";
+        return "ours: " + ours + "; PyTorch: sleep at once (OMP_WAIT_POLICY=PASSIVE)";
     }
 
     private static String memTotal() {

@@ -51,9 +51,14 @@ final class TorchWorker implements AutoCloseable {
         env.put("OPENBLAS_CORETYPE", core == null ? "SkylakeX" : core);
         // OpenBLAS's worker threads busy-wait for the next call for 2^28 cycles (about 0.1 s)
         // after each one, on the cores our side's next repetition then runs on; the shortest wait
-        // (2^4 cycles) keeps PyTorch's idle threads off them, as OMP_WAIT_POLICY=PASSIVE does for
-        // both sides' OpenMP threads (bench/README.md, "How it measures")
+        // (2^4 cycles) keeps PyTorch's idle threads off them (bench/README.md, "How it measures")
         env.putIfAbsent("OPENBLAS_THREAD_TIMEOUT", "4");
+        // Debian's torch runs OpenMP threads for element-wise work beside OpenBLAS's for products:
+        // OpenMP threads that spin after an operator hold the cores the product's threads need
+        // (its tiny MIM step alone: 47-60 ms sleeping at once, 50-72 ms spinning 20000 rounds,
+        // 68-89 ms with libgomp's default spin), so they sleep at once, whatever our side uses
+        env.put("OMP_WAIT_POLICY", "PASSIVE");
+        env.remove("GOMP_SPINCOUNT");
         pb.redirectError(ProcessBuilder.Redirect.appendTo(log));
         try {
             process = pb.start();

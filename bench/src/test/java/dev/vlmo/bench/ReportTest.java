@@ -44,4 +44,18 @@ class ReportTest {
         assertTrue(active.contains("93.6") && !active.contains("mkl_amd.c"), active);
         assertNull(Report.blasWarning(200e9, 250e9, "AMD EPYC", MklOnAmd.Status.MISSING));
     }
+
+    @Test
+    void theOpenMpWaitOfOurSideIsReadFromTheEnvironment() {
+        // GOMP_SPINCOUNT decides over OMP_WAIT_POLICY in libgomp, as bench/run.sh sets it
+        assertEquals(
+                "ours: spin 20000 rounds, then sleep; PyTorch: sleep at once"
+                        + " (OMP_WAIT_POLICY=PASSIVE)",
+                Report.openMpWait(
+                        java.util.Map.of("GOMP_SPINCOUNT", "20000", "OMP_WAIT_POLICY", "PASSIVE")));
+        assertTrue(
+                Report.openMpWait(java.util.Map.of("OMP_WAIT_POLICY", "PASSIVE"))
+                        .startsWith("ours: OMP_WAIT_POLICY=PASSIVE;"));
+        assertTrue(Report.openMpWait(java.util.Map.of()).startsWith("ours: libgomp's default;"));
+    }
 }
