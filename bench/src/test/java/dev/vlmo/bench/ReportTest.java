@@ -58,4 +58,11 @@ class ReportTest {
                         .startsWith("ours: OMP_WAIT_POLICY=PASSIVE;"));
         assertTrue(Report.openMpWait(java.util.Map.of()).startsWith("ours: libgomp's default;"));
     }
+
+    @Test
+    void aRatioJustShortOfTheTargetDoesNotReadAsTheTarget() {
+        assertEquals("1.24", Report.ratio(0.7959 / 0.6390)); // 1.2456: "not met"
+        assertEquals("1.25", Report.ratio(1.25));
+        assertEquals("1.98", Report.ratio(1.989));
+    }
 }
