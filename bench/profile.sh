@@ -20,10 +20,10 @@ export OPT_OUT_TRACKING=true DJL_OFFLINE=true OMP_NUM_THREADS="$THREADS"
 # again every step (VLMO_MALLOC=0: glibc's defaults); README, "Engines"
 . model/src/main/native/native-env.sh
 vlmo_native_env "$PWD"
-# our OpenMP threads wait for the next operator spinning briefly, then sleep: libgomp's default
-# (what ./vlmo runs with) spins long enough to hold the cores into the PyTorch worker's next
-# repetition, and sleeping at once (OMP_WAIT_POLICY=PASSIVE) made our tiny MIM step 1.2x slower
-# (bench/README.md, "How it measures"); the worker sets its own
+# our OpenMP threads wait for the next operator spinning briefly, then sleep: as fast alone as
+# libgomp's default (what ./vlmo runs with: 300,000 rounds), and leaving the cores sooner to the
+# PyTorch worker's repetition; sleeping at once (OMP_WAIT_POLICY=PASSIVE) made our tiny MIM step
+# 1.2x slower (bench/README.md, "How it measures"); the worker sets its own
 export GOMP_SPINCOUNT="${GOMP_SPINCOUNT:-20000}"
 exec java ${JAVA_OPTS:-} -Xss4m -Dai.djl.offline=true -DOPT_OUT_TRACKING=true \
     -Dai.djl.pytorch.num_threads="$THREADS" -Dai.djl.pytorch.num_interop_threads=1 \
