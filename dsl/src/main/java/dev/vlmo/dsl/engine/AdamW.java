@@ -220,23 +220,7 @@ public final class AdamW {
             NDArray v = second.computeIfAbsent(name, k -> zerosLike(p));
             double wd = decays.getOrDefault(name, 0.0);
             if (nativeUpdate && "PyTorch".equals(p.getManager().getEngine().getEngineName())) {
-                // torch: p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps); multiplying through by
-                // sqrt(bc2) gives DJL's form p -= a * m / (sqrt(v) + e) with the values below
-                double sq = Math.sqrt(bc2);
-                p.getNDArrayInternal()
-                        .adamUpdate(
-                                new NDList(p, g, m, v),
-                                new NDList(p),
-                                (float) lr,
-                                (float) (lr * sq / bc1),
-                                (float) wd,
-                                (float) gradScale,
-                                -1f, // no element-wise clipping
-                                (float) beta1,
-                                (float) beta2,
-                                (float) (eps * sq),
-                                false,
-                                true); // decoupled weight decay: p -= lr * wd * p
+                nativeStep(p, g, m, v, lr, wd, gradScale, bc1, Math.sqrt(bc2));
             } else {
                 arrayUpdate(p, g, m, v, lr, wd, bc1, bc2, gradScale);
                 cleared = false;
@@ -479,22 +463,49 @@ public final class AdamW {
         for (int i = 0; i < groups.size(); i++) {
             Group g = groups.get(i);
             double lr = baseLr * g.scale;
-            NDArray p = g.values;
-            p.getNDArrayInternal()
-                    .adamUpdate(
-                            new NDList(p, gathered.get(i), g.first, g.second),
-                            new NDList(p),
-                            (float) lr,
-                            (float) (lr * sq / bc1),
-                            (float) g.decay,
-                            (float) gradScale,
-                            -1f,
-                            (float) beta1,
-                            (float) beta2,
-                            (float) (eps * sq),
-                            false,
-                            true);
+            nativeStep(
+                    g.values, gathered.get(i), g.first, g.second, lr, g.decay, gradScale, bc1, sq);
         }
+    }
+
+    /**
+     * One update of {@code p} through DJL's native {@code adamUpdate}, which also zeroes {@code
+     * p}'s own gradient. torch's AdamW decays first, {@code p *= 1 - lr*wd}, then steps {@code p -=
+     * lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)}; multiplying through by {@code sq = sqrt(bc2)} gives
+     * DJL's form {@code p -= a * m / (sqrt(v) + e)} with the values below. The decay is done here
+     * in one pass, as torch does it: DJL's own makes two temporaries of {@code p}'s size and
+     * subtracts, and runs even at a decay of 0.
+     */
+    private void nativeStep(
+            NDArray p,
+            NDArray g,
+            NDArray m,
+            NDArray v,
+            double lr,
+            double wd,
+            double gradScale,
+            double bc1,
+            double sq) {
+        if (wd > 0) {
+            // a detached view shares the storage: in place even where gradients are recorded
+            try (NDArray values = p.stopGradient()) {
+                values.muli((float) (1 - lr * wd));
+            }
+        }
+        p.getNDArrayInternal()
+                .adamUpdate(
+                        new NDList(p, g, m, v),
+                        new NDList(p),
+                        (float) lr,
+                        (float) (lr * sq / bc1),
+                        0f, // decayed above; with adamw false and no decay DJL adds 0 * p
+                        (float) gradScale,
+                        -1f, // no element-wise clipping
+                        (float) beta1,
+                        (float) beta2,
+                        (float) (eps * sq),
+                        false,
+                        false);
     }
 
     /** The same update through array operations, for engines without DJL's native one. */
