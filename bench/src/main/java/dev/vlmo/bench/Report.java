@@ -467,7 +467,11 @@ final class Report {
                 spin != null
                         ? "spin " + spin + " rounds, then sleep"
                         : policy != null ? "OMP_WAIT_POLICY=" + policy : "libgomp's default";
-        return "ours: " + ours + "; PyTorch: sleep at once (OMP_WAIT_POLICY=PASSIVE)";
+        return "ours: "
+                + ours
+                + "; PyTorch: sleep at once (OMP_WAIT_POLICY="
+                + TorchWorker.OMP_WAIT_POLICY
+                + ")";
     }
 
     private static String memTotal() {

@@ -25,6 +25,9 @@ final class TorchWorker implements AutoCloseable {
     private final String banner;
     private final String device;
 
+    /** How the worker's idle OpenMP threads wait, whatever our side's do: they sleep at once. */
+    static final String OMP_WAIT_POLICY = "PASSIVE";
+
     /**
      * Starts the worker.
      *
@@ -57,7 +60,7 @@ final class TorchWorker implements AutoCloseable {
         // OpenMP threads that spin after an operator hold the cores the product's threads need
         // (its tiny MIM step alone: 47-60 ms sleeping at once, 50-72 ms spinning 20000 rounds,
         // 68-89 ms with libgomp's default spin), so they sleep at once, whatever our side uses
-        env.put("OMP_WAIT_POLICY", "PASSIVE");
+        env.put("OMP_WAIT_POLICY", OMP_WAIT_POLICY);
         env.remove("GOMP_SPINCOUNT");
         pb.redirectError(ProcessBuilder.Redirect.appendTo(log));
         try {

@@ -52,17 +52,6 @@ class MklOnAmdTest {
         assertNull(MklOnAmd.warning(Status.NOT_NEEDED));
     }
 
-    private static Path root() {
-        for (Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-                p != null;
-                p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("model/src/main/native/native-env.sh"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("no model/src/main/native/native-env.sh above user.dir");
-    }
-
     private static String run(List<String> cmd, String preload)
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -107,7 +96,7 @@ class MklOnAmdTest {
                         && cpuinfo.contains("AuthenticAMD")
                         && cpuinfo.contains(" avx2"),
                 "an AMD x86-64 CPU with AVX2 is needed");
-        Path root = root();
+        Path root = Checkout.root();
         String script =
                 ". \"$1/model/src/main/native/native-env.sh\" && vlmo_mkl_amd \"$1\""
                         + " && echo \"LIB=$VLMO_MKL_AMD_LIB\"";

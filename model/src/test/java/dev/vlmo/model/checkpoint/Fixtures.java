@@ -7,6 +7,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.vlmo.model.Checkout;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,19 +25,8 @@ final class Fixtures {
 
     private Fixtures() {}
 
-    /** The repository root: the first parent of the working directory holding tests/reference. */
-    static Path root() {
-        Path dir = Paths.get(System.getProperty("user.dir")).toAbsolutePath();
-        for (Path p = dir; p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("tests/reference/fixtures"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("no tests/reference/fixtures above " + dir);
-    }
-
     static Path file(String name) {
-        return root().resolve("tests/reference/fixtures").resolve(name);
+        return Checkout.root().resolve("tests/reference/fixtures").resolve(name);
     }
 
     static JsonObject json(String name) throws IOException {
@@ -121,7 +111,9 @@ final class Fixtures {
         cmd.add(PYTHON.toString());
         cmd.addAll(List.of(args));
         ProcessBuilder pb =
-                new ProcessBuilder(cmd).directory(root().toFile()).redirectErrorStream(true);
+                new ProcessBuilder(cmd)
+                        .directory(Checkout.root().toFile())
+                        .redirectErrorStream(true);
         pb.environment().put("OPENBLAS_NUM_THREADS", "2");
         pb.environment().put("OMP_NUM_THREADS", "2");
         Process p = pb.start();

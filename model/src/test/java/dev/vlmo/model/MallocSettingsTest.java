@@ -1,10 +1,9 @@
-package dev.vlmo.kernel;
+package dev.vlmo.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
@@ -18,17 +17,6 @@ import org.junit.jupiter.api.Test;
  */
 class MallocSettingsTest {
 
-    private static Path root() {
-        for (Path p = Path.of(System.getProperty("user.dir")).toAbsolutePath();
-                p != null;
-                p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("model/src/main/native/native-env.sh"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("no model/src/main/native/native-env.sh above user.dir");
-    }
-
     @Test
     void launcherAndPomAgree() throws Exception {
         Map<String, String> script = new TreeMap<>();
@@ -36,7 +24,8 @@ class MallocSettingsTest {
                 Pattern.compile("export (MALLOC_\\w+)=\"\\$\\{\\1:-(\\d+)}\"")
                         .matcher(
                                 Files.readString(
-                                        root().resolve("model/src/main/native/native-env.sh")));
+                                        Checkout.root()
+                                                .resolve("model/src/main/native/native-env.sh")));
         while (m.find()) {
             script.put(m.group(1), m.group(2));
         }
@@ -45,7 +34,7 @@ class MallocSettingsTest {
         Map<String, String> pom = new TreeMap<>();
         Matcher x =
                 Pattern.compile("<(MALLOC_\\w+)>(\\d+)</\\1>")
-                        .matcher(Files.readString(root().resolve("pom.xml")));
+                        .matcher(Files.readString(Checkout.root().resolve("pom.xml")));
         while (x.find()) {
             pom.put(x.group(1), x.group(2));
         }
