@@ -2,6 +2,8 @@ package dev.vlmo.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -13,10 +15,12 @@ import java.util.Map;
 
 /**
  * Times the optimizer step alone, side by side in one JVM: AdamW through DJL's native per-parameter
- * update, the same update through array operations, and the grouped update training uses (the
- * parameters bound into one buffer per weight decay; the gradients copied into it each step), on
- * {@code n} parameters of {@code size} elements each (half with weight decay, gradients scaled by
- * 0.5 as clipping does). Run with {@code bench/profile.sh adamw N SIZE}.
+ * update, the same update through array operations, and the two grouped updates training uses (the
+ * parameters bound into one buffer per weight decay): on a GPU the gradients copied into one buffer
+ * per group and DJL's native update of each, on the CPU the update in one pass over the groups'
+ * memory ({@code AdamW.onePass}); on {@code n} parameters of {@code size} elements each (half with
+ * weight decay, gradients scaled by 0.5 as clipping does; the grouped forms take the global
+ * gradient norm too, as a training step does). Run with {@code bench/profile.sh adamw N SIZE}.
  */
 public final class AdamWTiming {
 
@@ -54,11 +58,14 @@ public final class AdamWTiming {
             }
             AdamW fused = new AdamW(0.9, 0.98, 1e-8);
             AdamW arrays = new AdamW(0.9, 0.98, 1e-8).nativeUpdate(false);
-            AdamW grouped = new AdamW(0.9, 0.98, 1e-8);
+            AdamW grouped = new AdamW(0.9, 0.98, 1e-8).onePass(false);
+            Map<String, Parameter> bound2 = copies(bound, m);
+            AdamW onePass = new AdamW(0.9, 0.98, 1e-8);
             for (int w = 0; w < 20; w++) {
                 fused.update(params, grads, decays, Map.of(), 1e-3, 0.5);
                 arrays.update(params, grads, decays, Map.of(), 1e-3, 0.5);
                 grouped(grouped, bound, grads, decays, m);
+                onePass(onePass, bound2, grads, decays);
             }
             for (int round = 0; round < 3; round++) {
                 long t0 = System.nanoTime();
@@ -74,20 +81,65 @@ public final class AdamWTiming {
                     grouped(grouped, bound, grads, decays, m);
                 }
                 long t3 = System.nanoTime();
+                for (int i = 0; i < 50; i++) {
+                    onePass(onePass, bound2, grads, decays);
+                }
+                long t4 = System.nanoTime();
                 System.out.printf(
                         Locale.ROOT,
                         "%d parameters x %d elements: native update %.2f ms, array operations"
-                                + " %.2f ms, grouped %.2f ms per step%n",
+                                + " %.2f ms, grouped (native, per group) %.2f ms, grouped (one"
+                                + " pass) %.2f ms per step%n",
                         n,
                         size,
                         (t1 - t0) / 50e6,
                         (t2 - t1) / 50e6,
-                        (t3 - t2) / 50e6);
+                        (t3 - t2) / 50e6,
+                        (t4 - t3) / 50e6);
             }
         }
     }
 
-    /** One grouped step as training makes it: bind (a check after the first), gather, update. */
+    /** Parameters with the values of {@code params}, in arrays of their own. */
+    private static Map<String, Parameter> copies(Map<String, Parameter> params, NDManager m) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            NDArray values = e.getValue().getArray().duplicate();
+            Parameter p =
+                    Parameter.builder()
+                            .setName(e.getKey())
+                            .setType(Parameter.Type.WEIGHT)
+                            .optShape(values.getShape())
+                            .optInitializer((mm, s, t) -> values)
+                            .build();
+            p.initialize(m, DataType.FLOAT32);
+            out.put(e.getKey(), p);
+        }
+        return out;
+    }
+
+    /** One step of the one-pass update as training makes it on a CPU: bind, norm, update. */
+    private static void onePass(
+            AdamW opt,
+            Map<String, Parameter> params,
+            Map<String, NDArray> grads,
+            Map<String, Double> decays) {
+        if (!opt.bind(params, decays, Map.of())) {
+            throw new IllegalStateException("the PyTorch engine's parameters were not grouped");
+        }
+        AdamW.OnePass pass = opt.onePass(grads);
+        if (pass == null) {
+            throw new IllegalStateException("the one-pass update does not apply (not on a CPU?)");
+        }
+        if (Double.isFinite(pass.norm())) {
+            pass.apply(1e-3, 0.5);
+        }
+    }
+
+    /**
+     * One grouped step as training makes it on a GPU: bind (a check after the first), gather, norm,
+     * update.
+     */
     private static void grouped(
             AdamW opt,
             Map<String, Parameter> params,
@@ -98,7 +150,14 @@ public final class AdamWTiming {
             throw new IllegalStateException("the PyTorch engine's parameters were not grouped");
         }
         try (NDManager sm = m.newSubManager()) {
-            opt.updateGrouped(opt.gather(grads, sm), 1e-3, 0.5);
+            NDList gathered = opt.gather(grads, sm);
+            NDList norms = new NDList();
+            for (NDArray g : gathered) {
+                norms.add(g.norm());
+            }
+            if (Double.isFinite(NDArrays.stack(norms).norm().getFloat())) {
+                opt.updateGrouped(gathered, 1e-3, 0.5);
+            }
         }
     }
 }

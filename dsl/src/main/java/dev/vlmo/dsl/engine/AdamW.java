@@ -1,5 +1,6 @@
 package dev.vlmo.dsl.engine;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -13,6 +14,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +37,10 @@ import java.util.Objects;
  * one contiguous buffer, each parameter's array becoming a view of its slice, and their moments
  * likewise. An update is then a few operations per group on whole buffers instead of a dozen per
  * parameter: a tiny model's stage step has about 70 trained parameters, and their per-parameter
- * updates cost more than the rest of the optimizer's arithmetic.
+ * updates cost more than the rest of the optimizer's arithmetic. On the CPU the groups are then
+ * updated in one pass over their memory ({@link #onePass}), which reads each gradient where the
+ * engine left it; on a GPU by DJL's native update of each group, from the gradients copied into one
+ * buffer per group ({@link #gather}).
  */
 public final class AdamW {
 
@@ -47,6 +52,7 @@ public final class AdamW {
     private long step;
     private boolean nativeUpdate = true;
     private boolean grouped = true;
+    private boolean onePass = true;
     private List<Group> groups = List.of();
     private long groupLimit = GROUP_LIMIT;
 
@@ -74,6 +80,10 @@ public final class AdamW {
         NDArray values;
         NDArray first;
         NDArray second;
+        // the buffers' memory, on the CPU: what the one-pass update reads and writes
+        FloatBuffer valueMemory;
+        FloatBuffer firstMemory;
+        FloatBuffer secondMemory;
 
         Group(double decay, double scale) {
             this.decay = decay;
@@ -81,6 +91,9 @@ public final class AdamW {
         }
 
         void close() {
+            valueMemory = null; // views of memory the arrays below own
+            firstMemory = null;
+            secondMemory = null;
             values.close();
             first.close();
             second.close();
@@ -121,6 +134,19 @@ public final class AdamW {
      */
     public AdamW grouped(boolean use) {
         this.grouped = use; // groups bound before stay valid: the moments are views of them
+        return this;
+    }
+
+    /**
+     * Chooses whether grouped parameters on the CPU are updated in one pass over their memory (the
+     * default; {@link #onePass}) or by DJL's native update of each group, as on a GPU; both compute
+     * torch's formula, with different rounding.
+     *
+     * @param use whether to use the one-pass update where it applies
+     * @return this optimizer
+     */
+    public AdamW onePass(boolean use) {
+        this.onePass = use;
         return this;
     }
 
@@ -354,6 +380,13 @@ public final class AdamW {
         g.values = concat(values, manager);
         g.first = concat(firsts, manager);
         g.second = concat(seconds, manager);
+        if (g.values.getDevice().getDeviceType().equals(Device.Type.CPU)
+                && g.size <= Integer.MAX_VALUE / Float.BYTES) {
+            // the engine's memory itself (the buffers are contiguous): no copy
+            g.valueMemory = g.values.toByteBuffer(true).asFloatBuffer();
+            g.firstMemory = g.first.toByteBuffer(true).asFloatBuffer();
+            g.secondMemory = g.second.toByteBuffer(true).asFloatBuffer();
+        }
         NDList valueParts = g.values.split(cuts);
         NDList firstParts = g.first.split(cuts);
         NDList secondParts = g.second.split(cuts);
@@ -417,6 +450,95 @@ public final class AdamW {
             p.initialize(manager, DataType.FLOAT32);
         } finally {
             p.setInitializer(own);
+        }
+    }
+
+    /**
+     * The one-pass update of the bound parameters with these gradients ({@link FusedAdamW}): each
+     * value of a parameter, its gradient and its moments read once and the parameter and moments
+     * written once, straight in the engine's memory. Applies where every group is on the CPU and
+     * every gradient is a float32 CPU array of its parameter's size; elsewhere use {@link #gather}
+     * and {@link #updateGrouped}.
+     *
+     * @param grads the gradients by name (every bound parameter's); read, never changed
+     * @return the update, or null where it does not apply (or is switched off)
+     */
+    public OnePass onePass(Map<String, NDArray> grads) {
+        if (!onePass || groups.isEmpty()) {
+            return null;
+        }
+        List<FusedAdamW.Span> spans = new ArrayList<>();
+        for (int k = 0; k < groups.size(); k++) {
+            Group g = groups.get(k);
+            if (g.valueMemory == null) {
+                return null;
+            }
+            int at = 0;
+            for (int i = 0; i < g.names.size(); i++) {
+                String name = g.names.get(i);
+                NDArray grad =
+                        Objects.requireNonNull(
+                                grads.get(name), () -> "no gradient given for parameter " + name);
+                int size = (int) g.views.get(i).size();
+                if (grad.getDataType() != DataType.FLOAT32
+                        || !grad.getDevice().getDeviceType().equals(Device.Type.CPU)
+                        || grad.size() != size) {
+                    return null;
+                }
+                FloatBuffer memory = grad.toByteBuffer(true).asFloatBuffer();
+                FusedAdamW.cut(
+                        spans, g.valueMemory, g.firstMemory, g.secondMemory, at, memory, size, k);
+                at += size;
+            }
+        }
+        return new OnePass(spans);
+    }
+
+    /** One update of the bound parameters in one pass over their memory; see {@link #onePass}. */
+    public final class OnePass {
+
+        private final List<FusedAdamW.Span> spans;
+
+        private OnePass(List<FusedAdamW.Span> spans) {
+            this.spans = spans;
+        }
+
+        /**
+         * The global L2 norm of the gradients, summed in double precision in a fixed order.
+         *
+         * @return the norm
+         */
+        public double norm() {
+            return Math.sqrt(FusedAdamW.sumOfSquares(spans));
+        }
+
+        /**
+         * Applies the update, with the gradients multiplied by {@code gradScale} first.
+         *
+         * @param baseLr the learning rate of this step
+         * @param gradScale the factor applied to every gradient (1 for none)
+         */
+        public void apply(double baseLr, double gradScale) {
+            step++;
+            double bc1 = 1 - Math.pow(beta1, step);
+            double sq = Math.sqrt(1 - Math.pow(beta2, step));
+            float[] decay = new float[groups.size()];
+            float[] stepSize = new float[groups.size()];
+            for (int k = 0; k < groups.size(); k++) {
+                Group g = groups.get(k);
+                double lr = baseLr * g.scale;
+                decay[k] = (float) (1 - lr * g.decay);
+                stepSize[k] = (float) (lr / bc1);
+            }
+            FusedAdamW.update(
+                    spans,
+                    decay,
+                    stepSize,
+                    (float) beta1,
+                    (float) beta2,
+                    (float) eps,
+                    (float) sq,
+                    (float) gradScale);
         }
     }
 

@@ -473,13 +473,23 @@ public final class Trainer {
             double lossScale,
             NDManager sm) {
         if (opt.bind(train, decays, scales)) {
-            // grouped: the gradients copied into one buffer per group, a few operations each
-            NDList gathered = opt.gather(grads, sm);
-            double norm = globalNorm(gathered) / lossScale;
-            if (Double.isFinite(norm)) {
-                opt.updateGrouped(gathered, rate, clipScale(clip, norm) / lossScale);
+            double norm;
+            AdamW.OnePass pass = opt.onePass(grads);
+            if (pass != null) {
+                // on the CPU: one pass over the groups' memory, the gradients read in place
+                norm = pass.norm() / lossScale;
+                if (Double.isFinite(norm)) {
+                    pass.apply(rate, clipScale(clip, norm) / lossScale);
+                }
+            } else {
+                // the gradients copied into one buffer per group, a few operations each
+                NDList gathered = opt.gather(grads, sm);
+                norm = globalNorm(gathered) / lossScale;
+                if (Double.isFinite(norm)) {
+                    opt.updateGrouped(gathered, rate, clipScale(clip, norm) / lossScale);
+                }
+                gathered.close();
             }
-            gathered.close();
             for (NDArray g : grads.values()) {
                 // the parameters' gradients (or, with accumulation, the buffers: the parameters'
                 // own were cleared after each micro-batch)

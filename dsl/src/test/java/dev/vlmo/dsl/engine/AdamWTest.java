@@ -2,6 +2,9 @@ package dev.vlmo.dsl.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -266,36 +269,45 @@ class AdamWTest {
 
     /** Parameters with the same seeded values in every call, gradients on, in {@code m}. */
     private static Map<String, Parameter> parameters(NDManager m) {
+        return parameters(m, NAMES, SHAPES);
+    }
+
+    private static Map<String, Parameter> parameters(NDManager m, String[] names, Shape[] shapes) {
         Map<String, Parameter> out = new LinkedHashMap<>();
         java.util.Random r = new java.util.Random(3);
-        for (int i = 0; i < NAMES.length; i++) {
-            float[] v = new float[(int) SHAPES[i].size()];
+        for (int i = 0; i < names.length; i++) {
+            float[] v = new float[(int) shapes[i].size()];
             for (int j = 0; j < v.length; j++) {
                 v[j] = (float) r.nextGaussian();
             }
-            Shape shape = SHAPES[i];
+            Shape shape = shapes[i];
             Parameter p =
                     Parameter.builder()
-                            .setName(NAMES[i])
+                            .setName(names[i])
                             .setType(Parameter.Type.WEIGHT)
                             .optShape(shape)
                             .optInitializer((mm, s, t) -> mm.create(v, shape))
                             .build();
             p.initialize(m, ai.djl.ndarray.types.DataType.FLOAT32);
-            out.put(NAMES[i], p);
+            out.put(names[i], p);
         }
         return out;
     }
 
     private static Map<String, NDArray> gradients(NDManager m, int step) {
+        return gradients(m, step, NAMES, SHAPES);
+    }
+
+    private static Map<String, NDArray> gradients(
+            NDManager m, int step, String[] names, Shape[] shapes) {
         Map<String, NDArray> out = new LinkedHashMap<>();
         java.util.Random r = new java.util.Random(100 + step);
-        for (int i = 0; i < NAMES.length; i++) {
-            float[] v = new float[(int) SHAPES[i].size()];
+        for (int i = 0; i < names.length; i++) {
+            float[] v = new float[(int) shapes[i].size()];
             for (int j = 0; j < v.length; j++) {
                 v[j] = (float) r.nextGaussian();
             }
-            out.put(NAMES[i], m.create(v, SHAPES[i]));
+            out.put(names[i], m.create(v, shapes[i]));
         }
         return out;
     }
@@ -306,7 +318,7 @@ class AdamWTest {
 
     private static void assertSameValues(
             Map<String, Parameter> want, Map<String, Parameter> got, String when) {
-        for (String n : NAMES) {
+        for (String n : want.keySet()) {
             float[] w = want.get(n).getArray().toFloatArray();
             float[] g = got.get(n).getArray().toFloatArray();
             for (int i = 0; i < w.length; i++) {
@@ -439,5 +451,100 @@ class AdamWTest {
             }
             assertArrayEquals(frozen, mine.get("a.weight").getArray().toFloatArray());
         }
+    }
+
+    // ------------------------------------------------------------------ the one-pass update
+
+    /**
+     * Parameters that cross the one-pass update's task span (65,536 values) and scratch slice
+     * (4096) at uneven points, beside small ones, in two groups.
+     */
+    private static final String[] BIG_NAMES = {"big.weight", "big.bias", "norm", "tail.weight"};
+
+    private static final Shape[] BIG_SHAPES = {
+        new Shape(301, 250), new Shape(250), new Shape(7), new Shape(4099)
+    };
+
+    private static final Map<String, Double> BIG_DECAYS =
+            Map.of("big.weight", 0.05, "tail.weight", 0.05);
+
+    @ParameterizedTest(name = "group limit {0}")
+    @CsvSource({"1048576", "5000"})
+    void theOnePassUpdateEqualsTheNativeUpdateAndTorchsFormula(long limit) {
+        try (NDManager m = Engines.newManager(null)) {
+            Map<String, Parameter> mine = parameters(m, BIG_NAMES, BIG_SHAPES);
+            Map<String, Parameter> ref = parameters(m, BIG_NAMES, BIG_SHAPES);
+            Map<String, double[]> torch = new LinkedHashMap<>();
+            Map<String, double[][]> moments = new LinkedHashMap<>();
+            for (String n : BIG_NAMES) {
+                float[] v = mine.get(n).getArray().toFloatArray();
+                double[] d = new double[v.length];
+                for (int i = 0; i < v.length; i++) {
+                    d[i] = v[i];
+                }
+                torch.put(n, d);
+                moments.put(n, new double[2][v.length]);
+            }
+            AdamW onePass = new AdamW(B1, B2, EPS).groupLimit(limit);
+            AdamW nativeGroups = new AdamW(B1, B2, EPS).groupLimit(limit).onePass(false);
+            assertTrue(onePass.bind(mine, BIG_DECAYS, Map.of()));
+            assertTrue(nativeGroups.bind(ref, BIG_DECAYS, Map.of()));
+            for (int t = 0; t < 3; t++) {
+                double scale = t == 1 ? 0.3 : 1.0;
+                Map<String, NDArray> g = gradients(m, t, BIG_NAMES, BIG_SHAPES);
+                assertNull(nativeGroups.onePass(g), "switched off");
+                AdamW.OnePass pass = onePass.onePass(g);
+                assertNotNull(pass, "CPU groups and gradients");
+                double want = Trainer.globalNorm(g.values());
+                assertEquals(want, pass.norm(), 1e-5 * want, "the gradients' global norm");
+                pass.apply(LR[t], scale);
+                try (NDManager sm = m.newSubManager()) {
+                    nativeGroups.updateGrouped(
+                            nativeGroups.gather(gradients(m, t, BIG_NAMES, BIG_SHAPES), sm),
+                            LR[t],
+                            scale);
+                }
+                assertSameValues(ref, mine, "after step " + (t + 1));
+                for (String n : BIG_NAMES) {
+                    torchStep(
+                            torch.get(n),
+                            moments.get(n)[0],
+                            moments.get(n)[1],
+                            scaled(toDouble(g.get(n).toFloatArray()), scale),
+                            LR[t],
+                            BIG_DECAYS.getOrDefault(n, 0.0),
+                            t + 1);
+                    assertClose(torch.get(n), mine.get(n).getArray().toFloatArray(), n);
+                    assertArrayEquals(
+                            gradients(m, t, BIG_NAMES, BIG_SHAPES).get(n).toFloatArray(),
+                            g.get(n).toFloatArray(),
+                            "the gradient is only read");
+                }
+            }
+            assertEquals(3, onePass.step());
+        }
+    }
+
+    @Test
+    void theOnePassUpdateStepsAsideForGradientsItCannotRead() {
+        try (NDManager m = Engines.newManager(null)) {
+            Map<String, Parameter> mine = parameters(m);
+            AdamW opt = new AdamW(B1, B2, EPS);
+            assertTrue(opt.bind(mine, DECAYS, SCALES));
+            Map<String, NDArray> g = gradients(m, 0);
+            g.put("norm", g.get("norm").toType(ai.djl.ndarray.types.DataType.FLOAT64, false));
+            assertNull(opt.onePass(g), "a float64 gradient: the gathered update applies");
+            g.remove("norm");
+            NullPointerException e = assertThrows(NullPointerException.class, () -> opt.onePass(g));
+            assertTrue(e.getMessage().contains("parameter norm"), e.getMessage());
+        }
+    }
+
+    private static double[] toDouble(float[] a) {
+        double[] out = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = a[i];
+        }
+        return out;
     }
 }
