@@ -45,16 +45,7 @@ public final class AdamWTiming {
             }
             Map<String, Parameter> bound = new LinkedHashMap<>();
             for (Map.Entry<String, NDArray> e : params.entrySet()) {
-                NDArray values = e.getValue().duplicate();
-                Parameter p =
-                        Parameter.builder()
-                                .setName(e.getKey())
-                                .setType(Parameter.Type.WEIGHT)
-                                .optShape(values.getShape())
-                                .optInitializer((mm, s, t) -> values)
-                                .build();
-                p.initialize(m, DataType.FLOAT32);
-                bound.put(e.getKey(), p);
+                bound.put(e.getKey(), parameter(e.getKey(), e.getValue().duplicate(), m));
             }
             AdamW fused = new AdamW(0.9, 0.98, 1e-8);
             AdamW arrays = new AdamW(0.9, 0.98, 1e-8).nativeUpdate(false);
@@ -104,18 +95,22 @@ public final class AdamWTiming {
     private static Map<String, Parameter> copies(Map<String, Parameter> params, NDManager m) {
         Map<String, Parameter> out = new LinkedHashMap<>();
         for (Map.Entry<String, Parameter> e : params.entrySet()) {
-            NDArray values = e.getValue().getArray().duplicate();
-            Parameter p =
-                    Parameter.builder()
-                            .setName(e.getKey())
-                            .setType(Parameter.Type.WEIGHT)
-                            .optShape(values.getShape())
-                            .optInitializer((mm, s, t) -> values)
-                            .build();
-            p.initialize(m, DataType.FLOAT32);
-            out.put(e.getKey(), p);
+            out.put(e.getKey(), parameter(e.getKey(), e.getValue().getArray().duplicate(), m));
         }
         return out;
+    }
+
+    /** A trained parameter initialised with {@code values}. */
+    private static Parameter parameter(String name, NDArray values, NDManager m) {
+        Parameter p =
+                Parameter.builder()
+                        .setName(name)
+                        .setType(Parameter.Type.WEIGHT)
+                        .optShape(values.getShape())
+                        .optInitializer((mm, s, t) -> values)
+                        .build();
+        p.initialize(m, DataType.FLOAT32);
+        return p;
     }
 
     /** One step of the one-pass update as training makes it on a CPU: bind, norm, update. */
