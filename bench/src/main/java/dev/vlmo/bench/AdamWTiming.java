@@ -2,8 +2,6 @@ package dev.vlmo.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -56,7 +54,7 @@ public final class AdamWTiming {
                 fused.update(params, grads, decays, Map.of(), 1e-3, 0.5);
                 arrays.update(params, grads, decays, Map.of(), 1e-3, 0.5);
                 grouped(grouped, bound, grads, decays, m);
-                onePass(onePass, bound2, grads, decays);
+                grouped(onePass, bound2, grads, decays, m);
             }
             for (int round = 0; round < 3; round++) {
                 long t0 = System.nanoTime();
@@ -73,7 +71,7 @@ public final class AdamWTiming {
                 }
                 long t3 = System.nanoTime();
                 for (int i = 0; i < 50; i++) {
-                    onePass(onePass, bound2, grads, decays);
+                    grouped(onePass, bound2, grads, decays, m);
                 }
                 long t4 = System.nanoTime();
                 System.out.printf(
@@ -113,27 +111,9 @@ public final class AdamWTiming {
         return p;
     }
 
-    /** One step of the one-pass update as training makes it on a CPU: bind, norm, update. */
-    private static void onePass(
-            AdamW opt,
-            Map<String, Parameter> params,
-            Map<String, NDArray> grads,
-            Map<String, Double> decays) {
-        if (!opt.bind(params, decays, Map.of())) {
-            throw new IllegalStateException("the PyTorch engine's parameters were not grouped");
-        }
-        AdamW.OnePass pass = opt.onePass(grads);
-        if (pass == null) {
-            throw new IllegalStateException("the one-pass update does not apply (not on a CPU?)");
-        }
-        if (Double.isFinite(pass.norm())) {
-            pass.apply(1e-3, 0.5);
-        }
-    }
-
     /**
-     * One grouped step as training makes it on a GPU: bind (a check after the first), gather, norm,
-     * update.
+     * One grouped step as training makes it: bind (a check after the first), then the form the
+     * optimizer picks (one pass on the CPU unless switched off): norm, update.
      */
     private static void grouped(
             AdamW opt,
@@ -144,14 +124,10 @@ public final class AdamWTiming {
         if (!opt.bind(params, decays, Map.of())) {
             throw new IllegalStateException("the PyTorch engine's parameters were not grouped");
         }
-        try (NDManager sm = m.newSubManager()) {
-            NDList gathered = opt.gather(grads, sm);
-            NDList norms = new NDList();
-            for (NDArray g : gathered) {
-                norms.add(g.norm());
-            }
-            if (Double.isFinite(NDArrays.stack(norms).norm().getFloat())) {
-                opt.updateGrouped(gathered, 1e-3, 0.5);
+        try (NDManager sm = m.newSubManager();
+                AdamW.GroupedStep step = opt.groupedStep(grads, sm)) {
+            if (Double.isFinite(step.norm())) {
+                step.apply(1e-3, 0.5);
             }
         }
     }

@@ -454,6 +454,89 @@ public final class AdamW {
     }
 
     /**
+     * One update of the bound parameters: the gradients' global norm first (to clip by), then the
+     * update. Closing it frees what it holds.
+     */
+    public interface GroupedStep extends AutoCloseable {
+
+        /**
+         * The global L2 norm of the gradients.
+         *
+         * @return the norm (not finite when a gradient is not)
+         */
+        double norm();
+
+        /**
+         * Applies the update, with the gradients multiplied by {@code gradScale} first.
+         *
+         * @param baseLr the learning rate of this step
+         * @param gradScale the factor applied to every gradient (1 for none)
+         */
+        void apply(double baseLr, double gradScale);
+
+        @Override
+        void close();
+    }
+
+    /**
+     * The update of the bound parameters with these gradients, in the form that suits them: in one
+     * pass over their memory where {@link #onePass} applies (the CPU), else from the gradients
+     * copied into one buffer per group ({@link #gather}, {@link #updateGrouped}; a GPU).
+     *
+     * @param grads the gradients by name (every bound parameter's); read, never changed
+     * @param manager the manager of the gathered copies, where they are made
+     * @return the step
+     */
+    public GroupedStep groupedStep(Map<String, NDArray> grads, NDManager manager) {
+        OnePass pass = onePass(grads);
+        if (pass != null) {
+            return pass;
+        }
+        NDList gathered = gather(grads, manager);
+        return new GroupedStep() {
+            @Override
+            public double norm() {
+                return globalNorm(gathered);
+            }
+
+            @Override
+            public void apply(double baseLr, double gradScale) {
+                updateGrouped(gathered, baseLr, gradScale);
+            }
+
+            @Override
+            public void close() {
+                gathered.close();
+            }
+        };
+    }
+
+    /**
+     * The L2 norm of all gradients together; infinite or NaN when any gradient overflowed. One
+     * value comes back from the engine, not one per parameter.
+     *
+     * @param grads the gradients
+     * @return the norm (0 for none)
+     */
+    static double globalNorm(java.util.Collection<NDArray> grads) {
+        if (grads.isEmpty()) {
+            return 0;
+        }
+        NDList norms = new NDList(grads.size());
+        try {
+            for (NDArray g : grads) {
+                norms.add(g.norm());
+            }
+            try (NDArray all = NDArrays.stack(norms);
+                    NDArray total = all.norm()) {
+                return total.getFloat();
+            }
+        } finally {
+            norms.close();
+        }
+    }
+
+    /**
      * The one-pass update of the bound parameters with these gradients ({@link FusedAdamW}): each
      * value of a parameter, its gradient and its moments read once and the parameter and moments
      * written once, straight in the engine's memory. Applies where every group is on the CPU and
@@ -495,7 +578,7 @@ public final class AdamW {
     }
 
     /** One update of the bound parameters in one pass over their memory; see {@link #onePass}. */
-    public final class OnePass {
+    public final class OnePass implements GroupedStep {
 
         private final List<FusedAdamW.Span> spans;
 
@@ -503,21 +586,13 @@ public final class AdamW {
             this.spans = spans;
         }
 
-        /**
-         * The global L2 norm of the gradients, summed in double precision in a fixed order.
-         *
-         * @return the norm
-         */
+        /** The global L2 norm of the gradients, summed in double precision in a fixed order. */
+        @Override
         public double norm() {
             return Math.sqrt(FusedAdamW.sumOfSquares(spans));
         }
 
-        /**
-         * Applies the update, with the gradients multiplied by {@code gradScale} first.
-         *
-         * @param baseLr the learning rate of this step
-         * @param gradScale the factor applied to every gradient (1 for none)
-         */
+        @Override
         public void apply(double baseLr, double gradScale) {
             step++;
             double bc1 = 1 - Math.pow(beta1, step);
@@ -532,14 +607,18 @@ public final class AdamW {
             }
             FusedAdamW.update(
                     spans,
-                    decay,
-                    stepSize,
-                    (float) beta1,
-                    (float) beta2,
-                    (float) eps,
-                    (float) sq,
-                    (float) gradScale);
+                    new FusedAdamW.Step(
+                            (float) beta1,
+                            (float) beta2,
+                            (float) eps,
+                            (float) sq,
+                            (float) gradScale,
+                            decay,
+                            stepSize));
         }
+
+        @Override
+        public void close() {} // holds views of memory the groups and gradients own
     }
 
     /**

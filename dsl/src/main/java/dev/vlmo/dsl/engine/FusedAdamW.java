@@ -112,42 +112,40 @@ final class FusedAdamW {
     }
 
     /**
-     * Applies the update to every span: {@code g *= scale; m = b1 m + (1-b1) g; v = b2 v + (1-b2)
-     * g^2; p = p*decay - stepSize * m / (sqrt(v)/sqrt(bc2) + eps)}, torch.optim.AdamW's formula and
-     * order of operations in single precision.
+     * The constants of one update.
      *
-     * @param spans the spans of one update
-     * @param decay per group: the factor its parameters are multiplied by first ({@code 1 - lr*wd})
-     * @param stepSize per group: {@code lr / (1 - beta1^t)}
      * @param beta1 decay of the first moment
      * @param beta2 decay of the second moment
      * @param eps added to the denominator
      * @param sqrtBc2 {@code sqrt(1 - beta2^t)}
      * @param scale the factor applied to every gradient (clipping; 1 for none)
+     * @param decay per group: the factor its parameters are multiplied by first ({@code 1 - lr*wd})
+     * @param stepSize per group: {@code lr / (1 - beta1^t)}
      */
-    static void update(
-            List<Span> spans,
-            float[] decay,
-            float[] stepSize,
+    record Step(
             float beta1,
             float beta2,
             float eps,
             float sqrtBc2,
-            float scale) {
-        List<Callable<Double>> tasks = new ArrayList<>(spans.size());
+            float scale,
+            float[] decay,
+            float[] stepSize) {}
+
+    /**
+     * Applies the update to every span: {@code g *= scale; m = b1 m + (1-b1) g; v = b2 v + (1-b2)
+     * g^2; p = p*decay - stepSize * m / (sqrt(v)/sqrt(bc2) + eps)}, torch.optim.AdamW's formula and
+     * order of operations in single precision.
+     *
+     * @param spans the spans of one update
+     * @param step its constants
+     */
+    static void update(List<Span> spans, Step step) {
+        List<Callable<Void>> tasks = new ArrayList<>(spans.size());
         for (Span s : spans) {
             tasks.add(
                     () -> {
-                        update(
-                                s,
-                                beta1,
-                                beta2,
-                                eps,
-                                sqrtBc2,
-                                scale,
-                                decay[s.group],
-                                stepSize[s.group]);
-                        return 0.0;
+                        update(s, step);
+                        return null;
                     });
         }
         run(tasks);
@@ -180,20 +178,14 @@ final class FusedAdamW {
         return sum;
     }
 
-    private static void update(
-            Span s,
-            float beta1,
-            float beta2,
-            float eps,
-            float sqrtBc2,
-            float scale,
-            float decay,
-            float stepSize) {
+    private static void update(Span s, Step step) {
         float[][] scratch = SCRATCH.get();
         float[] p = scratch[0];
         float[] g = scratch[1];
         float[] m = scratch[2];
         float[] v = scratch[3];
+        float decay = step.decay[s.group];
+        float stepSize = step.stepSize[s.group];
         for (int from = 0; from < s.length; from += SLICE) {
             int n = Math.min(SLICE, s.length - from);
             int at = s.at + from;
@@ -201,27 +193,28 @@ final class FusedAdamW {
             s.grad.get(s.gradAt + from, g, 0, n);
             s.first.get(at, m, 0, n);
             s.second.get(at, v, 0, n);
-            slice(p, g, m, v, n, beta1, beta2, eps, sqrtBc2, scale, decay, stepSize);
+            slice(p, g, m, v, n, step, decay, stepSize);
             s.values.put(at, p, 0, n);
             s.first.put(at, m, 0, n);
             s.second.put(at, v, 0, n);
         }
     }
 
-    /** The update of {@code n} values held in arrays: a loop the JIT vectorises. */
-    static void slice(
+    /** The update of {@code n} values held in arrays: a plain array loop for the JIT. */
+    private static void slice(
             float[] p,
             float[] g,
             float[] m,
             float[] v,
             int n,
-            float beta1,
-            float beta2,
-            float eps,
-            float sqrtBc2,
-            float scale,
+            Step step,
             float decay,
             float stepSize) {
+        float beta1 = step.beta1;
+        float beta2 = step.beta2;
+        float eps = step.eps;
+        float sqrtBc2 = step.sqrtBc2;
+        float scale = step.scale;
         float c1 = 1 - beta1;
         float c2 = 1 - beta2;
         for (int i = 0; i < n; i++) {
@@ -235,10 +228,11 @@ final class FusedAdamW {
         }
     }
 
-    private static List<Double> run(List<Callable<Double>> tasks) {
-        List<Double> out = new ArrayList<>(tasks.size());
+    /** Runs the tasks on the pool and returns their results in the tasks' order. */
+    private static <T> List<T> run(List<Callable<T>> tasks) {
+        List<T> out = new ArrayList<>(tasks.size());
         try {
-            for (Future<Double> f : Pool.POOL.invokeAll(tasks)) {
+            for (Future<T> f : Pool.POOL.invokeAll(tasks)) {
                 out.add(f.get());
             }
         } catch (InterruptedException e) {

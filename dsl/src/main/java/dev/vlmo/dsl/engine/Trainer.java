@@ -2,8 +2,6 @@ package dev.vlmo.dsl.engine;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
@@ -474,21 +472,11 @@ public final class Trainer {
             NDManager sm) {
         if (opt.bind(train, decays, scales)) {
             double norm;
-            AdamW.OnePass pass = opt.onePass(grads);
-            if (pass != null) {
-                // on the CPU: one pass over the groups' memory, the gradients read in place
-                norm = pass.norm() / lossScale;
+            try (AdamW.GroupedStep update = opt.groupedStep(grads, sm)) {
+                norm = update.norm() / lossScale;
                 if (Double.isFinite(norm)) {
-                    pass.apply(rate, clipScale(clip, norm) / lossScale);
+                    update.apply(rate, clipScale(clip, norm) / lossScale);
                 }
-            } else {
-                // the gradients copied into one buffer per group, a few operations each
-                NDList gathered = opt.gather(grads, sm);
-                norm = globalNorm(gathered) / lossScale;
-                if (Double.isFinite(norm)) {
-                    opt.updateGrouped(gathered, rate, clipScale(clip, norm) / lossScale);
-                }
-                gathered.close();
             }
             for (NDArray g : grads.values()) {
                 // the parameters' gradients (or, with accumulation, the buffers: the parameters'
@@ -497,7 +485,7 @@ public final class Trainer {
             }
             return norm;
         }
-        double norm = globalNorm(grads.values()) / lossScale;
+        double norm = AdamW.globalNorm(grads.values()) / lossScale;
         boolean cleared = false;
         if (Double.isFinite(norm)) {
             Map<String, NDArray> params = new LinkedHashMap<>();
@@ -525,28 +513,6 @@ public final class Trainer {
         NDArray g = p.getArray().getGradient();
         g.attach(sm);
         return g;
-    }
-
-    /**
-     * The L2 norm of all gradients together; infinite or NaN when any gradient overflowed. One
-     * value comes back from the engine, not one per parameter.
-     */
-    static double globalNorm(java.util.Collection<NDArray> grads) {
-        if (grads.isEmpty()) {
-            return 0;
-        }
-        NDList norms = new NDList(grads.size());
-        try {
-            for (NDArray g : grads) {
-                norms.add(g.norm());
-            }
-            try (NDArray all = NDArrays.stack(norms);
-                    NDArray total = all.norm()) {
-                return total.getFloat();
-            }
-        } finally {
-            norms.close();
-        }
     }
 
     /**

@@ -495,7 +495,7 @@ class AdamWTest {
                 assertNull(nativeGroups.onePass(g), "switched off");
                 AdamW.OnePass pass = onePass.onePass(g);
                 assertNotNull(pass, "CPU groups and gradients");
-                double want = Trainer.globalNorm(g.values());
+                double want = AdamW.globalNorm(g.values());
                 assertEquals(want, pass.norm(), 1e-5 * want, "the gradients' global norm");
                 pass.apply(LR[t], scale);
                 try (NDManager sm = m.newSubManager()) {
@@ -522,6 +522,31 @@ class AdamWTest {
                 }
             }
             assertEquals(3, onePass.step());
+        }
+    }
+
+    @Test
+    void theGroupedStepTakesOnePassOnTheCpuAndTheGatheredUpdateWhenToldTo() {
+        try (NDManager m = Engines.newManager(null)) {
+            Map<String, Parameter> mine = parameters(m, BIG_NAMES, BIG_SHAPES);
+            Map<String, Parameter> ref = parameters(m, BIG_NAMES, BIG_SHAPES);
+            AdamW onePass = new AdamW(B1, B2, EPS);
+            AdamW gathered = new AdamW(B1, B2, EPS).onePass(false);
+            for (int t = 0; t < 2; t++) {
+                assertTrue(onePass.bind(mine, BIG_DECAYS, Map.of()));
+                assertTrue(gathered.bind(ref, BIG_DECAYS, Map.of()));
+                Map<String, NDArray> g = gradients(m, t, BIG_NAMES, BIG_SHAPES);
+                try (NDManager sm = m.newSubManager();
+                        AdamW.GroupedStep a = onePass.groupedStep(g, sm);
+                        AdamW.GroupedStep b = gathered.groupedStep(g, sm)) {
+                    assertTrue(a instanceof AdamW.OnePass, "one pass on the CPU");
+                    assertTrue(!(b instanceof AdamW.OnePass), "switched off: gathered");
+                    assertEquals(b.norm(), a.norm(), 1e-5 * b.norm(), "the same global norm");
+                    a.apply(LR[t], 0.5);
+                    b.apply(LR[t], 0.5);
+                }
+                assertSameValues(ref, mine, "after step " + (t + 1));
+            }
         }
     }
 
