@@ -85,6 +85,7 @@ final class Report {
             int reps,
             double minSeconds,
             int warmup,
+            int trainWarmup,
             double seconds,
             Precision precision) {
         double machinePeak =
@@ -99,7 +100,8 @@ final class Report {
         s.append("Code: ").append(code).append("\n\n");
         s.append(
                 f(
-                        "Run on %s; %d workloads, each with %d warm-up and at least %d timed"
+                        "Run on %s; %d workloads, each with %d untimed warm-up repetitions"
+                                + " (training steps: %d) and at least %d timed"
                                 + " repetitions per side, ours and PyTorch's alternating repetition"
                                 + " by repetition in one invocation; a quick workload goes on"
                                 + " alternating until the two sides' timed repetitions add up to %.0f s"
@@ -110,6 +112,7 @@ final class Report {
                         LocalDate.now(),
                         results.size(),
                         warmup,
+                        trainWarmup,
                         reps,
                         minSeconds,
                         Bench.MAX_REPS,
