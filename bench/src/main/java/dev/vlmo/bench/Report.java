@@ -100,7 +100,7 @@ final class Report {
         s.append("Code: ").append(code).append("\n\n");
         s.append(
                 f(
-                        "Run on %s; %d workloads, each with %d untimed warm-up repetitions"
+                        "Run on %s; %d workloads, each with %d untimed warm-up repetition%s"
                                 + " (training steps: %d) and at least %d timed"
                                 + " repetitions per side, ours and PyTorch's alternating repetition"
                                 + " by repetition in one invocation; a quick workload goes on"
@@ -112,6 +112,7 @@ final class Report {
                         LocalDate.now(),
                         results.size(),
                         warmup,
+                        warmup == 1 ? "" : "s",
                         trainWarmup,
                         reps,
                         minSeconds,

@@ -170,11 +170,29 @@ class NotebooksTest {
         return out.toString();
     }
 
+    /**
+     * A cell's outputs without its standard-error streams: what those hold depends on the machine
+     * (an engine's warning, such as MklOnAmd's where MKL's vendor check is unanswered).
+     */
+    private static List<JsonObject> outputs(JsonObject cell) {
+        List<JsonObject> out = new ArrayList<>();
+        for (JsonElement e : cell.getAsJsonArray("outputs")) {
+            JsonObject o = e.getAsJsonObject();
+            boolean stderr =
+                    o.get("output_type").getAsString().equals("stream")
+                            && o.has("name")
+                            && o.get("name").getAsString().equals("stderr");
+            if (!stderr) {
+                out.add(o);
+            }
+        }
+        return out;
+    }
+
     private static String outputTypes(JsonObject cell) {
-        List<String> types = new ArrayList<>();
-        cell.getAsJsonArray("outputs")
-                .forEach(o -> types.add(o.getAsJsonObject().get("output_type").getAsString()));
-        return types.stream().collect(Collectors.joining(","));
+        return outputs(cell).stream()
+                .map(o -> o.get("output_type").getAsString())
+                .collect(Collectors.joining(","));
     }
 
     private static BufferedImage png(JsonObject cell) throws Exception {
@@ -197,7 +215,7 @@ class NotebooksTest {
         assertTrue(
                 outputTypes(runCell).startsWith("stream,display_data,display_data,display_data"),
                 outputTypes(runCell));
-        String dirLine = runCell.getAsJsonArray("outputs").get(0).getAsJsonObject().toString();
+        String dirLine = outputs(runCell).get(0).toString();
         assertTrue(dirLine.contains("run directory: "), dirLine);
         String bars = shown(runCell, "text/plain");
         assertTrue(
