@@ -10,7 +10,8 @@ It is started by the Java harness (dev.vlmo.bench.Bench) as a worker that reads 
 line on stdin and answers one line on stdout, so that both sides run interleaved in one
 invocation on the same machine:
 
-    prepare KEY=VALUE ...   build the model and inputs of a workload (see Workload.java)
+    prepare KEY=VALUE ...   build the model and inputs of a workload (see Workload.java), or the
+                            loader workload's DataLoader (kind=load: torchvision and Pillow)
     run                     one timed repetition; answers "ok seconds=S check=X"
     matmul N                one fp32 N x N x N product; answers "ok seconds=S"
     release                 drop the workload
@@ -207,6 +208,95 @@ def fp32_layer_norm(mod):
     return forward
 
 
+# ------------------------------------------------------------------------------------------------
+# the loader workload (no model)
+# ------------------------------------------------------------------------------------------------
+
+
+class JpegCaptions(torch.utils.data.Dataset):
+    """The Java side's JPEGs (bytes held in memory) and captions: image tensor, ids, labels."""
+
+    def __init__(self, folder, size, max_len):
+        import io
+
+        from PIL import Image
+        from torchvision import transforms as T
+
+        names = sorted(f for f in os.listdir(folder) if f.endswith(".jpg"))
+        self.blobs = [open(os.path.join(folder, f), "rb").read() for f in names]
+        with open(os.path.join(folder, "captions.txt")) as f:
+            self.captions = f.read().splitlines()
+        with open(os.path.join(folder, "vocab.txt")) as f:
+            tokens = f.read().splitlines()
+        self.ids = {t: i for i, t in enumerate(tokens)}
+        self.unk, self.pad = self.ids["[UNK]"], self.ids["[PAD]"]
+        self.cls, self.sep, self.mask = self.ids["[CLS]"], self.ids["[SEP]"], self.ids["[MASK]"]
+        self.vocab = len(tokens)
+        self.max_len = max_len
+        self.open = lambda b: Image.open(io.BytesIO(b)).convert("RGB")
+        bicubic = T.InterpolationMode.BICUBIC
+        self.transform = T.Compose([
+            T.RandomResizedCrop(size, scale=(0.5, 1.0), interpolation=bicubic),
+            T.RandomHorizontalFlip(),
+            T.RandAugment(2, 7),
+            T.ToTensor(),
+            T.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+        ])
+
+    def __len__(self):
+        return len(self.blobs)
+
+    def __getitem__(self, i):
+        image = self.transform(self.open(self.blobs[i]))
+        words = self.captions[i].lower().split()[: self.max_len - 2]
+        ids = torch.full((self.max_len,), self.pad, dtype=torch.long)
+        real = [self.cls] + [self.ids.get(w, self.unk) for w in words] + [self.sep]
+        ids[: len(real)] = torch.tensor(real)
+        # MLM as BERT: 15% of the words, of those 80% [MASK], 10% a random token, 10% kept
+        labels = torch.full_like(ids, -100)
+        chosen = torch.zeros(self.max_len, dtype=torch.bool)
+        chosen[1 : len(real) - 1] = torch.rand(len(real) - 2) < 0.15
+        labels[chosen] = ids[chosen]
+        draw = torch.rand(self.max_len)
+        masked = ids.clone()
+        masked[chosen & (draw < 0.8)] = self.mask
+        swap = chosen & (draw >= 0.8) & (draw < 0.9)
+        masked[swap] = torch.randint(self.vocab, (int(swap.sum()),))
+        return image, masked, ids != self.pad, labels
+
+
+class LoaderWorkload:
+    """One repetition: one pass of a DataLoader over the JPEGs, as many worker processes as the
+    Java side's loader threads (kept between passes, as its threads are)."""
+
+    def __init__(self, a):
+        import warnings
+
+        try:
+            import torchvision  # noqa: F401
+            import PIL  # noqa: F401
+        except ImportError as e:
+            raise RuntimeError(
+                "the loader workload needs torchvision and Pillow for this python: on Debian"
+                " apt-get install python3-torchvision python3-pil (%s)" % e
+            )
+        warnings.filterwarnings("ignore", category=UserWarning, module="torchvision")
+        data = JpegCaptions(a["files"], int(a["imageSize"]), int(a["maxTextLen"]))
+        self.loader = torch.utils.data.DataLoader(
+            data,
+            batch_size=int(a["batch"]),
+            shuffle=True,
+            num_workers=int(a["workers"]),
+            persistent_workers=True,
+        )
+
+    def run(self):
+        n = 0
+        for images, _, _, _ in self.loader:
+            n += images.shape[0]
+        return float(n)
+
+
 class Workload:
     def __init__(self, a):
         self.a = a
@@ -351,7 +441,7 @@ def main():
                 w = None
                 reset_peak_rss()
                 a = dict(p.split("=", 1) for p in parts[1:])
-                w = Workload(a)
+                w = LoaderWorkload(a) if a["kind"] == "load" else Workload(a)
                 print("ok", flush=True)
             elif cmd == "run":
                 t0 = time.perf_counter()

@@ -125,7 +125,7 @@ public final class Bench {
         File log = new File(System.getProperty("java.io.tmpdir"), "vlmo-bench-pytorch.log");
         long start = System.nanoTime();
         try (TorchWorker torch = new TorchWorker(python, script, threads, log, gpu);
-                OurSide ours = new OurSide(gpu, precision)) {
+                OurSide ours = new OurSide(gpu, precision, threads)) {
             Engine engine = Engines.get(null);
             log(
                     "engine %s %s, torch %s, training steps in %s",

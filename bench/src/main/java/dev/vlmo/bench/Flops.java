@@ -198,6 +198,7 @@ public final class Flops {
             case RETRIEVE_DUAL ->
                     b * (clsImage(c, false) + clsText(c, false)) + 2.0 * b * b * c.hidden();
             case RETRIEVE_FUSION -> b * b * poolPair(c);
+            case LOAD -> 0; // no model
         };
     }
 }

@@ -14,7 +14,17 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import dev.vlmo.datasets.Dataset;
+import dev.vlmo.datasets.ImageRef;
+import dev.vlmo.datasets.ImageText;
 import dev.vlmo.datasets.batch.Batch;
+import dev.vlmo.datasets.batch.Collators;
+import dev.vlmo.datasets.batch.PrefetchLoader;
+import dev.vlmo.datasets.batch.TextEncoder;
+import dev.vlmo.datasets.image.Transforms;
+import dev.vlmo.datasets.masking.MlmMasker;
+import dev.vlmo.datasets.synthetic.SyntheticWorld;
+import dev.vlmo.datasets.text.WordPieceTokenizer;
 import dev.vlmo.dsl.Plan;
 import dev.vlmo.dsl.Precision;
 import dev.vlmo.dsl.Stage;
@@ -23,20 +33,35 @@ import dev.vlmo.dsl.engine.StepRunner;
 import dev.vlmo.model.Engines;
 import dev.vlmo.model.VlmoConfig;
 import dev.vlmo.model.VlmoModel;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 
 /**
  * Our side of each workload: training steps through the engine's {@link StepRunner} (the same step
- * that {@code run} takes), inference through {@link VlmoModel}'s encoders and heads.
+ * that {@code run} takes), inference through {@link VlmoModel}'s encoders and heads, the loader
+ * through {@link PrefetchLoader} with the collator a stage 3 run uses.
  */
 final class OurSide implements AutoCloseable {
 
     private final boolean gpu;
     private final Precision precision;
+    private final int loaderWorkers;
+    private PrefetchLoader<ImageText> loader;
+    private Path loaderFiles;
+    private int loaderEpoch;
     private Workload workload;
     private VlmoConfig config;
     private StepRunner runner;
@@ -53,10 +78,13 @@ final class OurSide implements AutoCloseable {
      *
      * @param gpu whether to run on the first GPU (else the CPU), as the PyTorch worker does
      * @param precision the training steps' precision (inference runs in fp32)
+     * @param loaderWorkers the loader's worker threads (the PyTorch side's DataLoader gets as many
+     *     worker processes)
      */
-    OurSide(boolean gpu, Precision precision) {
+    OurSide(boolean gpu, Precision precision, int loaderWorkers) {
         this.gpu = gpu;
         this.precision = precision;
+        this.loaderWorkers = loaderWorkers;
     }
 
     /** The configuration the prepared workload runs. */
@@ -77,6 +105,12 @@ final class OurSide implements AutoCloseable {
         Map<String, String> a = new LinkedHashMap<>();
         a.put("kind", w.kind().id());
         a.put("batch", Integer.toString(w.batch()));
+        if (w.kind() == Workload.Kind.LOAD) {
+            config = preset;
+            prepareLoader(w, a);
+            torchArgs = a;
+            return;
+        }
         if (w.kind().training()) {
             Stage s =
                     switch (w.kind()) {
@@ -146,6 +180,15 @@ final class OurSide implements AutoCloseable {
      *     skipped and runs can be compared
      */
     double run() {
+        if (loader != null) {
+            long images = 0;
+            try (PrefetchLoader.Epoch e = loader.epoch(++loaderEpoch)) {
+                while (e.hasNext()) {
+                    images += e.next().size();
+                }
+            }
+            return images;
+        }
         if (runner != null) {
             return runner.step(batch).get("loss");
         }
@@ -208,8 +251,75 @@ final class OurSide implements AutoCloseable {
         return ai.djl.ndarray.NDArrays.concat(scores).reshape(n, n);
     }
 
+    /**
+     * The loader workload's data: {@value Workload#LOADER_IMAGES} scenes of the built-in world
+     * rendered and cropped to 500x375 (COCO's typical size) and written as JPEGs, with one caption
+     * each and the vocabulary, into a temporary folder the PyTorch worker reads too; our side holds
+     * the encoded bytes in memory, as the worker does, so that disk is not measured.
+     */
+    private void prepareLoader(Workload w, Map<String, String> a) {
+        SyntheticWorld world =
+                SyntheticWorld.builder().scenes(Workload.LOADER_IMAGES, 10, 10).build();
+        WordPieceTokenizer tokenizer = new WordPieceTokenizer(world.vocabulary());
+        List<ImageText> items = new ArrayList<>();
+        List<String> captions = new ArrayList<>();
+        try {
+            loaderFiles = Files.createTempDirectory("vlmo-bench-loader-");
+            for (int i = 0; i < Workload.LOADER_IMAGES; i++) {
+                BufferedImage big =
+                        world.render(world.scenes(SyntheticWorld.Split.TRAIN).get(i), 500);
+                BufferedImage img = new BufferedImage(500, 375, BufferedImage.TYPE_INT_RGB);
+                img.getGraphics().drawImage(big, 0, -62, null);
+                Path file = loaderFiles.resolve(String.format("%03d.jpg", i));
+                if (!ImageIO.write(img, "jpg", file.toFile())) {
+                    throw new IllegalStateException("no JPEG writer in this Java runtime");
+                }
+                String caption = world.captionsOf(SyntheticWorld.Split.TRAIN, i).get(0);
+                captions.add(caption);
+                items.add(
+                        new ImageText(
+                                ImageRef.bytes(Files.readAllBytes(file), file.toString()),
+                                caption,
+                                i));
+            }
+            Files.write(loaderFiles.resolve("captions.txt"), captions);
+            world.vocabulary().save(loaderFiles.resolve("vocab.txt"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the loader workload's files", e);
+        }
+        TextEncoder text =
+                new TextEncoder(tokenizer, config.maxTextLen())
+                        .withMasker(new MlmMasker(tokenizer.vocabulary()));
+        loader =
+                PrefetchLoader.builder(
+                                Dataset.of(items),
+                                Collators.imageText(text, Transforms.train(config.imageSize())))
+                        .batchSize(w.batch())
+                        .workers(loaderWorkers)
+                        .build();
+        loaderEpoch = 0;
+        a.put("files", loaderFiles.toString());
+        a.put("imageSize", Integer.toString(config.imageSize()));
+        a.put("maxTextLen", Integer.toString(config.maxTextLen()));
+        a.put("workers", Integer.toString(loaderWorkers));
+    }
+
     /** Frees the prepared workload's model and inputs. */
     void release() {
+        if (loader != null) {
+            loader.close();
+            loader = null;
+        }
+        if (loaderFiles != null) {
+            try (Stream<Path> files = Files.walk(loaderFiles)) {
+                for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            } catch (IOException e) {
+                // a temporary folder left behind is harmless
+            }
+            loaderFiles = null;
+        }
         if (runner != null) {
             runner.close();
             runner = null;

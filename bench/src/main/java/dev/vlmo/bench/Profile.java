@@ -42,7 +42,11 @@ public final class Profile {
         Path trace =
                 args.length > 2 ? Path.of(args[2]) : Files.createTempFile("vlmo-profile-", ".json");
         String precision = System.getenv().getOrDefault("PRECISION", "FP32");
-        try (OurSide ours = new OurSide(false, dev.vlmo.dsl.Precision.valueOf(precision))) {
+        try (OurSide ours =
+                new OurSide(
+                        false,
+                        dev.vlmo.dsl.Precision.valueOf(precision),
+                        Runtime.getRuntime().availableProcessors())) {
             ours.prepare(w);
             ours.run(); // warm-up
             ours.run();

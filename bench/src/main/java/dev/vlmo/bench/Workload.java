@@ -30,7 +30,14 @@ public record Workload(Kind kind, String preset, int batch) {
         /** Retrieval by the dual encoder: embed N images and N texts, N x N dot products. */
         RETRIEVE_DUAL("retrieve-dual", "dual encoder: N images + N texts, dot products"),
         /** Retrieval by the fusion encoder: poolPairs + ITM on all N x N pairs. */
-        RETRIEVE_FUSION("retrieve-fusion", "fusion encoder: ITM on all N x N pairs");
+        RETRIEVE_FUSION("retrieve-fusion", "fusion encoder: ITM on all N x N pairs"),
+        /**
+         * The training data loader, no model: {@value Workload#LOADER_IMAGES} JPEGs (500x375)
+         * decoded, given the train transform at the preset's image size (random resized crop, flip,
+         * RandAugment(2, 7), normalisation), their captions tokenised with MLM masking, and
+         * collated in batches; one repetition is one pass over them.
+         */
+        LOAD("load", "loader: JPEG decode, train transform, tokenise, collate");
 
         private final String id;
         private final String label;
@@ -54,7 +61,15 @@ public record Workload(Kind kind, String preset, int batch) {
         public boolean training() {
             return id.startsWith("train");
         }
+
+        /** Whether this runs the model (all but the loader). */
+        public boolean model() {
+            return this != LOAD;
+        }
     }
+
+    /** The JPEGs one repetition of the loader workload goes through. */
+    public static final int LOADER_IMAGES = 256;
 
     /**
      * Creates a workload and checks it.
@@ -77,9 +92,10 @@ public record Workload(Kind kind, String preset, int batch) {
     }
 
     /**
-     * The workloads of a suite: {@code quick} (tiny preset only), {@code full} (tiny, small, and
-     * the base preset's VL step and image encoding), {@code base} (every base workload) or a
-     * comma-separated list of names as {@link #name()} prints them.
+     * The workloads of a suite: {@code quick} (tiny preset only), {@code full} (tiny, small, the
+     * base preset's VL step and image encoding, and the loader at the base preset's image size),
+     * {@code base} (every base workload) or a comma-separated list of names as {@link #name()}
+     * prints them.
      *
      * @param suite the suite's name or a list
      * @return the workloads in the order they run
@@ -100,6 +116,7 @@ public record Workload(Kind kind, String preset, int batch) {
                 out.add(new Workload(Kind.RETRIEVE_FUSION, "small", 4));
                 out.add(new Workload(Kind.TRAIN_VL, "base", 4));
                 out.add(new Workload(Kind.INFER_IMAGE, "base", 4));
+                out.add(new Workload(Kind.LOAD, "base", 32));
             }
             case "base" -> {
                 out.add(new Workload(Kind.TRAIN_MIM, "base", 4));

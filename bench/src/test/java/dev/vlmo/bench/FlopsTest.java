@@ -1,6 +1,7 @@
 package dev.vlmo.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -75,5 +76,15 @@ class FlopsTest {
         assertThrows(
                 IllegalArgumentException.class,
                 () -> new Workload(Workload.Kind.TRAIN_VL, "tiny", 0));
+    }
+
+    @Test
+    void theLoaderRunsNoModelAndIsInTheFullSuite() {
+        Workload load = Workload.parse("load/base/b32");
+        assertEquals(Workload.Kind.LOAD, load.kind());
+        assertFalse(load.kind().model() || load.kind().training());
+        assertEquals(0, Flops.of(load, VlmoConfig.preset("base")));
+        assertTrue(Workload.suite("full").contains(load));
+        assertFalse(Workload.suite("quick").contains(load));
     }
 }

@@ -318,6 +318,23 @@ public final class RandAugment {
                 }
                 double fx = sx - x0;
                 double fy = sy - y0;
+                int o = 3 * (y * w + x);
+                if (x0 >= 0 && y0 >= 0 && x0 < w - 1 && y0 < h - 1) {
+                    // all four neighbours inside: read them directly (the same sums as below)
+                    int p = 3 * (y0 * w + x0);
+                    int q = p + 3 * w;
+                    for (int ch = 0; ch < 3; ch++, p++, q++) {
+                        double v00 = src[p] & 0xFF;
+                        double v10 = src[p + 3] & 0xFF;
+                        double v01 = src[q] & 0xFF;
+                        double v11 = src[q + 3] & 0xFF;
+                        double v =
+                                (v00 * (1 - fx) + v10 * fx) * (1 - fy)
+                                        + (v01 * (1 - fx) + v11 * fx) * fy;
+                        out[o + ch] = (byte) round(v);
+                    }
+                    continue;
+                }
                 for (int ch = 0; ch < 3; ch++) {
                     double v00 = sample(src, w, h, x0, y0, ch);
                     double v10 = sample(src, w, h, x0 + 1, y0, ch);
@@ -331,6 +348,14 @@ public final class RandAugment {
             }
         }
         return new RgbImage(w, h, out);
+    }
+
+    /**
+     * {@code Math.round(v)} for a value in [0, 255] (a blend of 8-bit values), without its general
+     * case: {@code v + 0.5} is exact from 0.5 up, so truncating it rounds half up alike.
+     */
+    private static int round(double v) {
+        return v < 0.5 ? 0 : (int) (v + 0.5);
     }
 
     private static double sample(byte[] src, int w, int h, int x, int y, int c) {

@@ -64,55 +64,74 @@ public final class Resampler {
         }
         Coeffs cx = coeffs(boxW, outW);
         Coeffs cy = coeffs(boxH, outH);
+        float[] mid = horizontal(src, left, top, boxW, boxH, cx, outW);
+        return new RgbImage(outW, outH, vertical(mid, outW, cy, outH));
+    }
+
+    /**
+     * The horizontal pass over the box's rows: (boxH, outW) pixels rounded to 8 bits, kept as
+     * floats for the vertical pass. Each row is widened to floats once (a source pixel feeds
+     * several outputs), then every output pixel sums its taps in order.
+     */
+    private static float[] horizontal(
+            RgbImage src, int left, int top, int boxW, int boxH, Coeffs cx, int outW) {
         byte[] in = src.data();
         int sw = src.width();
-        // Horizontal pass over the rows of the box: boxH x outW.
-        byte[] mid = new byte[boxH * outW * 3];
+        float[] mid = new float[boxH * outW * 3];
+        float[] row = new float[3 * boxW];
         for (int y = 0; y < boxH; y++) {
-            int rowBase = (top + y) * sw;
+            int base = 3 * ((top + y) * sw + left);
+            for (int i = 0; i < row.length; i++) {
+                row[i] = in[base + i] & 0xFF;
+            }
+            int d = 3 * y * outW;
             for (int x = 0; x < outW; x++) {
-                int lo = cx.lo[x];
                 int n = cx.n[x];
                 int kBase = x * cx.stride;
+                int p = 3 * cx.lo[x];
                 float r = 0;
                 float g = 0;
                 float b = 0;
-                for (int k = 0; k < n; k++) {
+                for (int k = 0; k < n; k++, p += 3) {
                     float w = cx.w[kBase + k];
-                    int p = 3 * (rowBase + left + lo + k);
-                    r += w * (in[p] & 0xFF);
-                    g += w * (in[p + 1] & 0xFF);
-                    b += w * (in[p + 2] & 0xFF);
+                    r += w * row[p];
+                    g += w * row[p + 1];
+                    b += w * row[p + 2];
                 }
-                int d = 3 * (y * outW + x);
-                mid[d] = clip(r);
-                mid[d + 1] = clip(g);
-                mid[d + 2] = clip(b);
+                mid[d++] = clip(r) & 0xFF;
+                mid[d++] = clip(g) & 0xFF;
+                mid[d++] = clip(b) & 0xFF;
             }
         }
-        byte[] out = new byte[outH * outW * 3];
+        return mid;
+    }
+
+    /**
+     * The vertical pass: each output row is a weighted sum of whole rows of the horizontal pass's
+     * result, accumulated tap by tap over the row (contiguous, in the same order per value as a
+     * pixel-by-pixel sum, so the same floats), then rounded to 8 bits.
+     */
+    private static byte[] vertical(float[] mid, int outW, Coeffs cy, int outH) {
+        int width = 3 * outW;
+        byte[] out = new byte[outH * width];
+        float[] acc = new float[width];
         for (int y = 0; y < outH; y++) {
-            int lo = cy.lo[y];
+            java.util.Arrays.fill(acc, 0f);
             int n = cy.n[y];
             int kBase = y * cy.stride;
-            for (int x = 0; x < outW; x++) {
-                float r = 0;
-                float g = 0;
-                float b = 0;
-                for (int k = 0; k < n; k++) {
-                    float w = cy.w[kBase + k];
-                    int p = 3 * ((lo + k) * outW + x);
-                    r += w * (mid[p] & 0xFF);
-                    g += w * (mid[p + 1] & 0xFF);
-                    b += w * (mid[p + 2] & 0xFF);
+            for (int k = 0; k < n; k++) {
+                float w = cy.w[kBase + k];
+                int p = (cy.lo[y] + k) * width;
+                for (int i = 0; i < width; i++) {
+                    acc[i] += w * mid[p + i];
                 }
-                int d = 3 * (y * outW + x);
-                out[d] = clip(r);
-                out[d + 1] = clip(g);
-                out[d + 2] = clip(b);
+            }
+            int d = y * width;
+            for (int i = 0; i < width; i++) {
+                out[d + i] = clip(acc[i]);
             }
         }
-        return new RgbImage(outW, outH, out);
+        return out;
     }
 
     private static byte clip(float v) {

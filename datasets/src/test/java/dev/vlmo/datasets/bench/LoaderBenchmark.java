@@ -67,8 +67,8 @@ public final class LoaderBenchmark {
                 text,
                 Transforms.train(224),
                 workers,
-                3);
-        run("jpeg 500x375 -> eval 224", Dataset.of(jpegs), text, Transforms.eval(224), workers, 3);
+                10);
+        run("jpeg 500x375 -> eval 224", Dataset.of(jpegs), text, Transforms.eval(224), workers, 10);
         Dataset<ImageText> synth = Dataset.of(world.captions(Split.TRAIN).subList(0, 4096));
         run("synthetic 64 -> train 48", synth, text, Transforms.trainScaled(48), workers, 2);
         run("synthetic 64 -> train 32", synth, text, Transforms.trainScaled(32), workers, 2);
@@ -87,7 +87,10 @@ public final class LoaderBenchmark {
                         .batchSize(32)
                         .workers(workers)
                         .build()) {
-            drain(loader, 0); // warm-up
+            // warm-up: the transforms' loops are compiled after a few hundred images
+            for (int e = 0; e < 3; e++) {
+                drain(loader, 100 + e);
+            }
             long start = System.nanoTime();
             long images = 0;
             for (int e = 1; e <= epochs; e++) {
