@@ -34,6 +34,7 @@ import dev.vlmo.model.Engines;
 import dev.vlmo.model.VlmoConfig;
 import dev.vlmo.model.VlmoModel;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -270,17 +271,17 @@ final class OurSide implements AutoCloseable {
                         world.render(world.scenes(SyntheticWorld.Split.TRAIN).get(i), 500);
                 BufferedImage img = new BufferedImage(500, 375, BufferedImage.TYPE_INT_RGB);
                 img.getGraphics().drawImage(big, 0, -62, null);
-                Path file = loaderFiles.resolve(String.format("%03d.jpg", i));
-                if (!ImageIO.write(img, "jpg", file.toFile())) {
+                ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+                if (!ImageIO.write(img, "jpg", jpeg)) {
                     throw new IllegalStateException("no JPEG writer in this Java runtime");
                 }
+                Path file = loaderFiles.resolve(String.format("%03d.jpg", i));
+                Files.write(file, jpeg.toByteArray());
                 String caption = world.captionsOf(SyntheticWorld.Split.TRAIN, i).get(0);
                 captions.add(caption);
                 items.add(
                         new ImageText(
-                                ImageRef.bytes(Files.readAllBytes(file), file.toString()),
-                                caption,
-                                i));
+                                ImageRef.bytes(jpeg.toByteArray(), file.toString()), caption, i));
             }
             Files.write(loaderFiles.resolve("captions.txt"), captions);
             world.vocabulary().save(loaderFiles.resolve("vocab.txt"));
